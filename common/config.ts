@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+// Every setting comes from the environment with a default, so the same code runs the dev stack, the test
+// stack (other ports) and a deployment pointed at real services. Errors name the variable.
+
+const port = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 1 || value > 65535) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${name} must be a TCP port 1-65535, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (raw === undefined || raw === '' ? fallback : raw));
+
+const envSchema = z.object({
+  STACK_DIR: text('.stack/dev'),
+  TEMPORAL_PORT: port('TEMPORAL_PORT', 7233),
+  TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT', 8233),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: text('default'),
+  KAFKA_PORT: port('KAFKA_PORT', 9092),
+  KAFKA_CONTROLLER_PORT: port('KAFKA_CONTROLLER_PORT', 9093),
+  KAFKA_BROKERS: z.string().optional(),
+  POSTGRES_PORT: port('POSTGRES_PORT', 5433),
+  DATABASE_URL: z.string().optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
+});
+
+export interface Config {
+  stackDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  temporal: { port: number; uiPort: number; address: string; namespace: string; uiUrl: string };
+  kafka: { port: number; controllerPort: number; brokers: string[] };
+  postgres: { port: number; url: string; embedded: boolean };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((issue) =>
+      issue.code === z.ZodIssueCode.custom ? issue.message : `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration: ${reasons.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    stackDir: e.STACK_DIR,
+    logLevel: e.LOG_LEVEL,
+    temporal: {
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      address: e.TEMPORAL_ADDRESS || `127.0.0.1:${e.TEMPORAL_PORT}`,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiUrl: `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`,
+    },
+    kafka: {
+      port: e.KAFKA_PORT,
+      controllerPort: e.KAFKA_CONTROLLER_PORT,
+      brokers: (e.KAFKA_BROKERS || `127.0.0.1:${e.KAFKA_PORT}`).split(',').map((b) => b.trim()),
+    },
+    postgres: {
+      port: e.POSTGRES_PORT,
+      url: e.DATABASE_URL || `postgres://postgres:postgres@127.0.0.1:${e.POSTGRES_PORT}/alerts_sync`,
+      // An explicit DATABASE_URL means "use that server": the embedded one is not started.
+      embedded: !e.DATABASE_URL,
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { loadConfig } from '../common/config';
+import type { Config } from '../common/config';
+import type { InfraService } from './stack';
+import { INFRA_SERVICES, REPO_ROOT, infraSpecs, processManager, startInfra, stateDir, stopInfra } from './stack';
+import { APP_SERVICES, appSpecs, startApp, stopApp } from './app';
+
+// `tsx infra/cli.ts up|down|status [service...]` — the stack (Temporal, Kafka, PostgreSQL) and, with
+// `up --app`, the sync's own processes. Everything is detached; `down` stops it from any shell.
+
+const USAGE = `usage: tsx infra/cli.ts <up|down|status> [--app] [${[...INFRA_SERVICES, ...APP_SERVICES].join('|')} ...]`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const withApp = rest.includes('--app');
+  const names = rest.filter((arg) => !arg.startsWith('--'));
+  const unknown = names.filter((n) => !(INFRA_SERVICES as string[]).includes(n) && !APP_SERVICES.includes(n));
+  if (!command || unknown.length > 0) {
+    throw new Error(`${unknown.length ? `unknown service: ${unknown.join(', ')}\n` : ''}${USAGE}`);
+  }
+  const config = loadConfig();
+  const infra = (names.length ? names.filter((n) => (INFRA_SERVICES as string[]).includes(n)) : INFRA_SERVICES) as InfraService[];
+  const app = names.length ? names.filter((n) => APP_SERVICES.includes(n)) : withApp ? APP_SERVICES : [];
+  const print = (line: string) => console.log(`  ${line}`);
+
+  switch (command) {
+    case 'up':
+      console.log(`Starting in ${path.relative(REPO_ROOT, stateDir(config)) || '.'} ...`);
+      await startInfra(config, infra, print);
+      await startApp(config, app, print);
+      summary(config);
+      return;
+    case 'down': {
+      // App first: the worker and router shut down gracefully while Temporal and Kafka are still there.
+      const stopped = [...(await stopApp(config, names.length ? app : APP_SERVICES)), ...(await stopInfra(config, infra))];
+      console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
+      return;
+    }
+    case 'status':
+      status(config);
+      return;
+    default:
+      throw new Error(USAGE);
+  }
+}
+
+function status(config: Config): void {
+  const manager = processManager(config);
+  for (const spec of [...infraSpecs(config), ...appSpecs(config)]) {
+    const state = manager.state(spec.name);
+    const where = state.running ? spec.describe() : '';
+    console.log(`  ${spec.name.padEnd(10)} ${state.running ? `running (pid ${state.pid})` : 'stopped'.padEnd(20)} ${where}`);
+  }
+}
+
+function summary(config: Config): void {
+  const manager = processManager(config);
+  console.log(`
+Temporal Web UI:   ${config.temporal.uiUrl}
+Temporal gRPC:     ${config.temporal.address} (namespace ${config.temporal.namespace})
+Kafka bootstrap:   ${config.kafka.brokers.join(',')}
+PostgreSQL:        ${config.postgres.url.replace(/:[^:@/]*@/, ':****@')}${config.postgres.embedded ? ' (embedded)' : ' (external)'}
+Logs:              ${path.dirname(manager.logFile('x'))}/<service>.log
+Stop everything:   bin/stop`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createDb, migrateLatest } from '../adapters/db';
+import { loadConfig } from '../common/config';
+import { SYNC_TASK_QUEUE } from '../common/task-queues';
+import { createSyncWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const level = config.logLevel.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  Runtime.install({ logger: new DefaultLogger(level) });
+  const db = createDb(config.postgres.url);
+  const applied = await migrateLatest(db);
+  if (applied.length > 0) console.log(`database migrated: ${applied.join(', ')}`);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  try {
+    const worker = await createSyncWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: SYNC_TASK_QUEUE,
+      deps: { db },
+    });
+    console.log(`worker polling task queue ${SYNC_TASK_QUEUE} on ${config.temporal.address}`);
+    // run() resolves after SIGINT/SIGTERM once in-flight activities finished: a graceful shutdown.
+    await worker.run();
+  } finally {
+    await connection.close();
+    await db.destroy();
+  }
+  console.log('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -24,16 +24,31 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O modules.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
             { group: ['node:*'], message: 'Workflows are deterministic: no Node built-ins.' },
-            { group: ['../activities/*', '../adapters/*', '../activities', '../adapters'], allowTypeImports: true, message: 'Import activities by type only.' },
+            {
+              group: ['../activities/*', '../adapters/*', '../activities', '../adapters'],
+              allowTypeImports: true,
+              message: 'Import activities by type only.',
+            },
           ],
-          paths: ['fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process', 'undici', 'knex', 'pg', 'kafkajs'].map(
-            (name) => ({ name, message: 'Workflows are deterministic: no I/O modules.' }),
-          ),
+          paths: [
+            'fs',
+            'path',
+            'crypto',
+            'http',
+            'https',
+            'net',
+            'os',
+            'child_process',
+            'undici',
+            'knex',
+            'pg',
+            'kafkajs',
+          ].map((name) => ({ name, message: 'Workflows are deterministic: no I/O modules.' })),
         },
       ],
     },

@@ -37,7 +37,10 @@ export interface StackCheckRow {
 }
 
 /** Idempotent: a retried insert of the same check id keeps the first row. */
-export async function recordStackCheck(db: Db, check: { checkId: string; requestedBy: string }): Promise<StackCheckRow> {
+export async function recordStackCheck(
+  db: Db,
+  check: { checkId: string; requestedBy: string },
+): Promise<StackCheckRow> {
   await db('stack_checks')
     .insert({ check_id: check.checkId, requested_by: check.requestedBy })
     .onConflict('check_id')
@@ -48,8 +51,8 @@ export async function recordStackCheck(db: Db, check: { checkId: string; request
 }
 
 export async function findStackCheck(db: Db, checkId: string): Promise<StackCheckRow | undefined> {
-  const row = await db('stack_checks').where({ check_id: checkId }).first<
-    { check_id: string; requested_by: string; checked_at: Date } | undefined
-  >();
+  const row = await db('stack_checks')
+    .where({ check_id: checkId })
+    .first<{ check_id: string; requested_by: string; checked_at: Date } | undefined>();
   return row && { checkId: row.check_id, requestedBy: row.requested_by, checkedAt: row.checked_at };
 }

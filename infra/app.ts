@@ -44,7 +44,9 @@ export async function startApp(config: Config, only: string[], report: (line: st
   for (const spec of appSpecs(config, only)) {
     const started = Date.now();
     const result = await manager.start(spec);
-    report(`${spec.name.padEnd(9)} ${result.padEnd(15)} ${((Date.now() - started) / 1000).toFixed(1)}s  ${spec.describe()}`);
+    report(
+      `${spec.name.padEnd(9)} ${result.padEnd(15)} ${((Date.now() - started) / 1000).toFixed(1)}s  ${spec.describe()}`,
+    );
   }
 }
 

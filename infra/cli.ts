@@ -19,7 +19,9 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`${unknown.length ? `unknown service: ${unknown.join(', ')}\n` : ''}${USAGE}`);
   }
   const config = loadConfig();
-  const infra = (names.length ? names.filter((n) => (INFRA_SERVICES as string[]).includes(n)) : INFRA_SERVICES) as InfraService[];
+  const infra = (
+    names.length ? names.filter((n) => (INFRA_SERVICES as string[]).includes(n)) : INFRA_SERVICES
+  ) as InfraService[];
   const app = names.length ? names.filter((n) => APP_SERVICES.includes(n)) : withApp ? APP_SERVICES : [];
   const print = (line: string) => console.log(`  ${line}`);
 
@@ -32,7 +34,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'down': {
       // App first: the worker and router shut down gracefully while Temporal and Kafka are still there.
-      const stopped = [...(await stopApp(config, names.length ? app : APP_SERVICES)), ...(await stopInfra(config, infra))];
+      const stopped = [
+        ...(await stopApp(config, names.length ? app : APP_SERVICES)),
+        ...(await stopInfra(config, infra)),
+      ];
       console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
       return;
     }
@@ -49,7 +54,9 @@ function status(config: Config): void {
   for (const spec of [...infraSpecs(config), ...appSpecs(config)]) {
     const state = manager.state(spec.name);
     const where = state.running ? spec.describe() : '';
-    console.log(`  ${spec.name.padEnd(10)} ${state.running ? `running (pid ${state.pid})` : 'stopped'.padEnd(20)} ${where}`);
+    console.log(
+      `  ${spec.name.padEnd(10)} ${state.running ? `running (pid ${state.pid})` : 'stopped'.padEnd(20)} ${where}`,
+    );
   }
 }
 

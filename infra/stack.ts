@@ -56,7 +56,8 @@ export function temporalSpec(config: Config): ServiceSpec {
       fs.mkdirSync(dir, { recursive: true });
     },
     healthy: async () => (await httpOk(config.temporal.uiUrl)) && (await temporalReady(config)),
-    describe: () => `Temporal gRPC ${config.temporal.address} (namespace ${namespace}), Web UI ${config.temporal.uiUrl}`,
+    describe: () =>
+      `Temporal gRPC ${config.temporal.address} (namespace ${namespace}), Web UI ${config.temporal.uiUrl}`,
   };
 }
 
@@ -155,7 +156,11 @@ async function kafkaReady(config: Config): Promise<boolean> {
   await admin.connect();
   try {
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    if (cluster.brokers.length === 0 || cluster.controller === null) return false;
+    // Ready for consumers only once a group coordinator answers (it creates __consumer_offsets on first use);
+    // until then every consumer group join fails with "coordinator is loading".
+    await admin.describeGroups(['alerts-sync-health']);
+    return true;
   } finally {
     await admin.disconnect();
   }
@@ -271,7 +276,9 @@ export async function startInfra(
   for (const spec of infraSpecs(config, only)) {
     const started = Date.now();
     const result = await manager.start(spec);
-    report(`${spec.name.padEnd(9)} ${result.padEnd(15)} ${((Date.now() - started) / 1000).toFixed(1)}s  ${spec.describe()}`);
+    report(
+      `${spec.name.padEnd(9)} ${result.padEnd(15)} ${((Date.now() - started) / 1000).toFixed(1)}s  ${spec.describe()}`,
+    );
   }
 }
 

@@ -1,0 +1,14 @@
+import fs from 'node:fs';
+import { loadConfig } from '../common/config';
+import { startInfra, stateDir } from '../infra/stack';
+import { applyTestStackEnv, useExternalStack } from './helpers/env';
+
+export default async function globalSetup(): Promise<void> {
+  applyTestStackEnv();
+  if (useExternalStack()) return;
+  const config = loadConfig();
+  // A fresh stack every run: no workflow, topic or row from an earlier run can make a test pass.
+  fs.rmSync(stateDir(config), { recursive: true, force: true });
+  console.log(`\nstarting the test stack in ${config.stackDir}`);
+  await startInfra(config, undefined, (line) => console.log(`  ${line}`));
+}

@@ -1,0 +1,20 @@
+// The test suite runs its own stack on its own ports and state folder, beside any running dev stack.
+// STACK_EXTERNAL=1 reuses whatever stack the environment points at instead (for debugging a live stack).
+export const TEST_STACK_ENV: Record<string, string> = {
+  STACK_DIR: '.stack/test',
+  TEMPORAL_PORT: '17233',
+  TEMPORAL_UI_PORT: '18233',
+  KAFKA_PORT: '19092',
+  KAFKA_CONTROLLER_PORT: '19093',
+  POSTGRES_PORT: '15433',
+};
+
+export function useExternalStack(): boolean {
+  return process.env.STACK_EXTERNAL === '1';
+}
+
+export function applyTestStackEnv(): void {
+  if (useExternalStack()) return;
+  Object.assign(process.env, TEST_STACK_ENV);
+  for (const name of ['TEMPORAL_ADDRESS', 'KAFKA_BROKERS', 'DATABASE_URL']) delete process.env[name];
+}

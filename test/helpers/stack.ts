@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Kafka, logLevel } from 'kafkajs';
+import { createDb, migrateLatest } from '../../adapters/db';
+import type { Db } from '../../adapters/db';
+import { loadConfig } from '../../common/config';
+import { applyTestStackEnv } from './env';
+
+applyTestStackEnv();
+export const config = loadConfig();
+
+// Workers' INFO lines would bury the test report; warnings and errors still show.
+try {
+  Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+} catch {
+  // already installed by an earlier test file in this process
+}
+
+export function uniqueSuffix(): string {
+  return randomUUID().slice(0, 8);
+}
+
+export async function temporalClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  return { client: new Client({ connection, namespace: config.temporal.namespace }), close: () => connection.close() };
+}
+
+export function workerConnection(): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.temporal.address });
+}
+
+export async function migratedDb(): Promise<Db> {
+  const db = createDb(config.postgres.url);
+  await migrateLatest(db);
+  return db;
+}
+
+export function kafka(clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: config.kafka.brokers, logLevel: logLevel.ERROR });
+}
+
+/** Polls until check() returns a value; for eventually-consistent reads such as Temporal visibility. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

@@ -34,6 +34,19 @@ const envSchema = z.object({
   KAFKA_BROKERS: z.string().optional(),
   POSTGRES_PORT: port('POSTGRES_PORT', 5433),
   DATABASE_URL: z.string().optional(),
+  KAFKA_TOPIC_OFFENDER_EVENTS: text('nomis.offender-events'),
+  KAFKA_TOPIC_DOMAIN_EVENTS: text('hmpps.domain-events'),
+  KAFKA_TOPIC_DLQ: text('alerts-sync.dlq'),
+  KAFKA_CONSUMER_GROUP: text('alerts-sync-router'),
+  SIM_NOMIS_PORT: port('SIM_NOMIS_PORT', 8081),
+  SIM_DPS_PORT: port('SIM_DPS_PORT', 8082),
+  SIM_AUTH_PORT: port('SIM_AUTH_PORT', 8090),
+  NOMIS_API_URL: z.string().url('NOMIS_API_URL must be a URL').optional(),
+  DPS_API_URL: z.string().url('DPS_API_URL must be a URL').optional(),
+  HMPPS_AUTH_URL: z.string().url('HMPPS_AUTH_URL must be a URL').optional(),
+  API_CLIENT_ID: text('alerts-sync'),
+  API_CLIENT_SECRET: text('alerts-sync-secret'),
+  API_TIMEOUT_MS: z.coerce.number().int().positive().optional().default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
 });
 
@@ -41,7 +54,16 @@ export interface Config {
   stackDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   temporal: { port: number; uiPort: number; address: string; namespace: string; uiUrl: string };
-  kafka: { port: number; controllerPort: number; brokers: string[] };
+  kafka: {
+    port: number;
+    controllerPort: number;
+    brokers: string[];
+    consumerGroup: string;
+    topics: { offenderEvents: string; domainEvents: string; dlq: string };
+  };
+  /** The external systems; by default the simulators on their default ports. */
+  apis: { nomisUrl: string; dpsUrl: string; authUrl: string; clientId: string; clientSecret: string; timeoutMs: number };
+  simulators: { nomisPort: number; dpsPort: number; authPort: number };
   postgres: { port: number; url: string; embedded: boolean };
 }
 
@@ -72,7 +94,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.KAFKA_PORT,
       controllerPort: e.KAFKA_CONTROLLER_PORT,
       brokers: (e.KAFKA_BROKERS || `127.0.0.1:${e.KAFKA_PORT}`).split(',').map((b) => b.trim()),
+      consumerGroup: e.KAFKA_CONSUMER_GROUP,
+      topics: {
+        offenderEvents: e.KAFKA_TOPIC_OFFENDER_EVENTS,
+        domainEvents: e.KAFKA_TOPIC_DOMAIN_EVENTS,
+        dlq: e.KAFKA_TOPIC_DLQ,
+      },
     },
+    apis: {
+      nomisUrl: e.NOMIS_API_URL || `http://127.0.0.1:${e.SIM_NOMIS_PORT}`,
+      dpsUrl: e.DPS_API_URL || `http://127.0.0.1:${e.SIM_DPS_PORT}`,
+      authUrl: e.HMPPS_AUTH_URL || `http://127.0.0.1:${e.SIM_AUTH_PORT}`,
+      clientId: e.API_CLIENT_ID,
+      clientSecret: e.API_CLIENT_SECRET,
+      timeoutMs: e.API_TIMEOUT_MS,
+    },
+    simulators: { nomisPort: e.SIM_NOMIS_PORT, dpsPort: e.SIM_DPS_PORT, authPort: e.SIM_AUTH_PORT },
     postgres: {
       port: e.POSTGRES_PORT,
       url: e.DATABASE_URL || `postgres://postgres:postgres@127.0.0.1:${e.POSTGRES_PORT}/alerts_sync`,

@@ -1,6 +1,7 @@
 import knex from 'knex';
 import type { Knex } from 'knex';
 import * as stackChecks from './migrations/001_stack_checks';
+import * as alertMappings from './migrations/002_alert_mappings';
 
 // The one module that owns the database: connection, schema (knex migrations) and every query.
 
@@ -10,7 +11,7 @@ interface Migration {
   down: (knex: Knex) => Promise<void>;
 }
 
-const MIGRATIONS: Migration[] = [stackChecks];
+const MIGRATIONS: Migration[] = [stackChecks, alertMappings];
 
 // Migrations are imported, not globbed from disk, so they run the same under tsx, jest and a bundle.
 const migrationSource: Knex.MigrationSource<Migration> = {
@@ -55,4 +56,108 @@ export async function findStackCheck(db: Db, checkId: string): Promise<StackChec
     .where({ check_id: checkId })
     .first<{ check_id: string; requested_by: string; checked_at: Date } | undefined>();
   return row && { checkId: row.check_id, requestedBy: row.requested_by, checkedAt: row.checked_at };
+}
+
+// ---- alert mappings (contract §5) ----
+
+export type MappingType = 'MIGRATED' | 'NOMIS_CREATED' | 'DPS_CREATED' | 'RESYNC';
+
+export interface AlertMapping {
+  dpsAlertId: string;
+  nomisBookingId: number;
+  nomisAlertSequence: number;
+  offenderNo: string;
+  mappingType: MappingType;
+  createdAt: Date;
+}
+
+export type NewAlertMapping = Pick<AlertMapping, 'dpsAlertId' | 'nomisBookingId' | 'nomisAlertSequence'>;
+
+interface MappingRow {
+  dps_alert_id: string;
+  nomis_booking_id: string | number;
+  nomis_alert_sequence: number;
+  offender_no: string;
+  mapping_type: MappingType;
+  created_at: Date;
+}
+
+function toMapping(row: MappingRow): AlertMapping {
+  return {
+    dpsAlertId: row.dps_alert_id,
+    nomisBookingId: Number(row.nomis_booking_id),
+    nomisAlertSequence: row.nomis_alert_sequence,
+    offenderNo: row.offender_no,
+    mappingType: row.mapping_type,
+    createdAt: row.created_at,
+  };
+}
+
+export interface ReplaceMappingsInput {
+  offenderNo: string;
+  mappings: NewAlertMapping[];
+  mappingType: MappingType;
+  /** Prisoners whose rows all go in the same transaction (the removed prisoner of a merge). */
+  removeOffenderNos?: string[];
+}
+
+/**
+ * Replaces every mapping of one prisoner in one transaction (a resync; with removeOffenderNos, a merge).
+ * Rows of other prisoners that claim the same NOMIS or DPS alert are stale — NOMIS, which the resync just read,
+ * says the alert is this prisoner's now (a moved booking) — so they go too, keeping both sides unique.
+ * Idempotent: replacing with the same set twice leaves the same rows.
+ */
+export async function replacePrisonerMappings(
+  db: Db,
+  input: ReplaceMappingsInput,
+): Promise<{ deleted: number; inserted: number }> {
+  return db.transaction(async (trx) => {
+    const offenderNos = [input.offenderNo, ...(input.removeOffenderNos ?? [])];
+    let deleted = await trx('alert_mappings').whereIn('offender_no', offenderNos).delete();
+    if (input.mappings.length > 0) {
+      deleted += await trx('alert_mappings')
+        .whereIn(
+          'dps_alert_id',
+          input.mappings.map((m) => m.dpsAlertId),
+        )
+        .orWhereIn(
+          ['nomis_booking_id', 'nomis_alert_sequence'],
+          input.mappings.map((m) => [m.nomisBookingId, m.nomisAlertSequence]),
+        )
+        .delete();
+      await trx('alert_mappings').insert(
+        input.mappings.map((m) => ({
+          dps_alert_id: m.dpsAlertId,
+          nomis_booking_id: m.nomisBookingId,
+          nomis_alert_sequence: m.nomisAlertSequence,
+          offender_no: input.offenderNo,
+          mapping_type: input.mappingType,
+        })),
+      );
+    }
+    return { deleted, inserted: input.mappings.length };
+  });
+}
+
+export async function listPrisonerMappings(db: Db, offenderNo: string): Promise<AlertMapping[]> {
+  const rows = await db<MappingRow>('alert_mappings')
+    .where({ offender_no: offenderNo })
+    .orderBy(['nomis_booking_id', 'nomis_alert_sequence']);
+  return rows.map(toMapping);
+}
+
+export async function findMappingByDpsAlertId(db: Db, dpsAlertId: string): Promise<AlertMapping | undefined> {
+  const row = await db<MappingRow>('alert_mappings').where({ dps_alert_id: dpsAlertId }).first();
+  return row && toMapping(row);
+}
+
+export async function findMappingByNomisId(
+  db: Db,
+  nomisBookingId: number,
+  nomisAlertSequence: number,
+): Promise<AlertMapping | undefined> {
+  const row = await db<MappingRow>('alert_mappings')
+    .where({ nomis_booking_id: nomisBookingId, nomis_alert_sequence: nomisAlertSequence })
+    .first();
+  return row && toMapping(row);
 }

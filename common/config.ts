@@ -62,7 +62,14 @@ export interface Config {
     topics: { offenderEvents: string; domainEvents: string; dlq: string };
   };
   /** The external systems; by default the simulators on their default ports. */
-  apis: { nomisUrl: string; dpsUrl: string; authUrl: string; clientId: string; clientSecret: string; timeoutMs: number };
+  apis: {
+    nomisUrl: string;
+    dpsUrl: string;
+    authUrl: string;
+    clientId: string;
+    clientSecret: string;
+    timeoutMs: number;
+  };
   simulators: { nomisPort: number; dpsPort: number; authPort: number };
   postgres: { port: number; url: string; embedded: boolean };
 }

@@ -3,3 +3,8 @@
 export function stackCheckWorkflowId(checkId: string): string {
   return `stack-check-${checkId}`;
 }
+
+/** One id per prisoner: at most one resync of a prisoner runs at a time, later requests join it. */
+export function prisonerResyncWorkflowId(prisonNumber: string): string {
+  return `resync-${prisonNumber}`;
+}

@@ -12,3 +12,23 @@ export const DATABASE_ACTIVITY: ActivityOptions = {
     maximumAttempts: 20,
   },
 };
+
+/**
+ * Reads from NOMIS. Outages of minutes are normal (deploys, nightly jobs), so keep trying for a day with capped
+ * backoff; a 404 (unknown prisoner) is non-retryable and fails the run at once.
+ */
+export const NOMIS_READ_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
+
+/** The DPS resync POST: replaces a prisoner's alerts, idempotent for the same body, so it is safe to repeat. */
+export const DPS_RESYNC_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '60 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
+
+/** Replacing a prisoner's mapping rows: one transaction, safe to repeat. */
+export const MAPPING_WRITE_ACTIVITY: ActivityOptions = DATABASE_ACTIVITY;

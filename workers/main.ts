@@ -1,4 +1,5 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { loadConfig } from '../common/config';
 import { SYNC_TASK_QUEUE } from '../common/task-queues';
@@ -11,19 +12,21 @@ async function main(): Promise<void> {
   const db = createDb(config.postgres.url);
   const applied = await migrateLatest(db);
   if (applied.length > 0) console.log(`database migrated: ${applied.join(', ')}`);
+  const apis = createApiClients(config.apis);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
     const worker = await createSyncWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: SYNC_TASK_QUEUE,
-      deps: { db },
+      deps: { db, nomis: apis.nomis, dps: apis.dps },
     });
     console.log(`worker polling task queue ${SYNC_TASK_QUEUE} on ${config.temporal.address}`);
     // run() resolves after SIGINT/SIGTERM once in-flight activities finished: a graceful shutdown.
     await worker.run();
   } finally {
     await connection.close();
+    await apis.close();
     await db.destroy();
   }
   console.log('worker stopped');

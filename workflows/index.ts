@@ -1,1 +1,2 @@
 export * from './stack-check';
+export * from './prisoner-resync';

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Consumer, Producer } from 'kafkajs';
 import { z } from 'zod';
+import { createApiClients } from '../../adapters/clients';
 import { findStackCheck } from '../../adapters/db';
 import type { Db } from '../../adapters/db';
 import { stackCheckWorkflowId } from '../../common/ids';
@@ -38,7 +39,12 @@ beforeAll(async () => {
   db = await migratedDb();
   temporal = await temporalClient();
   const connection = await workerConnection();
-  worker = await createSyncWorker({ connection, namespace: config.temporal.namespace, taskQueue, deps: { db } });
+  worker = await createSyncWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    deps: { db, ...createApiClients(config.apis) },
+  });
   workerRun = worker.run().finally(() => connection.close());
 
   const broker = kafka(`smoke-${suffix}`);

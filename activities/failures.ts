@@ -1,0 +1,26 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { ApiError } from '../adapters/http';
+
+/**
+ * Turns a classified API error into Temporal's language: non-retryable failures fail the run at once with a
+ * readable type (DpsBadRequest, NomisNotFound...); throttling honours Retry-After; the rest is retried by the
+ * activity's retry policy.
+ */
+export function toActivityFailure(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (!err.retryable) return ApplicationFailure.nonRetryable(err.message, err.type, { status: err.status });
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.type,
+    details: [{ status: err.status }],
+    nextRetryDelay: err.retryAfterMs,
+  });
+}
+
+export async function classified<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+}

@@ -1,0 +1,185 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import { prisonerResyncWorkflowId } from '../../common/ids';
+import type { Logger } from '../../common/logger';
+import { PRISON_NUMBER, SYNC_KIND } from '../../common/search-attributes';
+import { prisonerResyncWorkflow } from '../../workflows/prisoner-resync';
+import { resyncRequestedSignal } from '../../workflows/messages';
+import type { ResyncTarget, RouteDecision, Topics } from './route';
+import { routeMessage } from './route';
+
+export interface EventRouterOptions {
+  kafka: Kafka;
+  temporal: Client;
+  taskQueue: string;
+  groupId: string;
+  topics: Topics & { dlq: string };
+  logger: Logger;
+  /** Backoff while Temporal is unreachable; the partition waits, nothing is committed or dead-lettered. */
+  temporalRetry?: { initialMs: number; maxMs: number };
+}
+
+export type RouterCounters = Record<string, number>;
+
+/**
+ * Consumes both topics and turns each message into Temporal workflow starts/signals. At-least-once: kafkajs
+ * commits an offset only after eachMessage resolved, i.e. after Temporal accepted every signal-with-start the
+ * message caused, or after the message was written to the dead-letter topic.
+ */
+export class EventRouter {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly counters: RouterCounters = {};
+  private stopping = false;
+
+  constructor(private readonly options: EventRouterOptions) {
+    this.consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+    this.producer = options.kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+  }
+
+  async start(): Promise<void> {
+    const { topics } = this.options;
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = [topics.offenderEvents, topics.domainEvents, topics.dlq].filter((t) => !existing.has(t));
+      if (missing.length)
+        await admin.createTopics({
+          topics: missing.map((topic) => ({ topic, numPartitions: 3 })),
+          waitForLeaders: true,
+        });
+    } finally {
+      await admin.disconnect();
+    }
+    await this.producer.connect();
+    await this.consumer.connect();
+    // A new consumer group starts from the beginning: events published before the router first ran are not lost.
+    await this.consumer.subscribe({ topics: [topics.offenderEvents, topics.domainEvents], fromBeginning: true });
+    await this.consumer.run({ eachMessage: (payload) => this.handle(payload) });
+    this.options.logger.info('router consuming', {
+      topics: [topics.offenderEvents, topics.domainEvents],
+      groupId: this.options.groupId,
+    });
+  }
+
+  /** Finishes the message in hand, commits, leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    this.options.logger.info('router stopped', { counters: this.counters });
+  }
+
+  snapshot(): RouterCounters {
+    return { ...this.counters };
+  }
+
+  private count(key: string): void {
+    this.counters[key] = (this.counters[key] ?? 0) + 1;
+  }
+
+  private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const decision = routeMessage(this.options.topics, topic, message.value);
+    const where = { topic, partition, offset: message.offset };
+    switch (decision.action) {
+      case 'dead-letter':
+        await this.deadLetter(decision, topic, partition, message.offset, message.key, message.value, message.headers);
+        this.count('dead-lettered');
+        this.options.logger.warn(`dead-lettered: ${decision.reason}`, where);
+        return;
+      case 'skip':
+        this.count(`skipped:${decision.reason}`);
+        this.options.logger.info(
+          `${decision.prisonNumber ?? '-'} ${decision.eventType} skipped (${decision.reason}): ${decision.detail}`,
+          where,
+        );
+        return;
+      case 'resync':
+        for (const target of decision.targets) {
+          await this.requestResync(target, heartbeat);
+          this.count('resync-requested');
+          this.options.logger.info(
+            `${target.prisonNumber} ${decision.eventType} -> resync requested: ${target.request.reason}`,
+            {
+              ...where,
+              workflowId: prisonerResyncWorkflowId(target.prisonNumber),
+            },
+          );
+        }
+        return;
+    }
+  }
+
+  private async requestResync(target: ResyncTarget, heartbeat: () => Promise<void>): Promise<void> {
+    // Capped well below the consumer session timeout, since we heartbeat between attempts.
+    const { initialMs, maxMs } = this.options.temporalRetry ?? { initialMs: 500, maxMs: 10_000 };
+    const { temporal } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Signal-with-start: joins the prisoner's running resync, or starts one. Never two side by side.
+        // A deadline, so an unreachable Temporal fails the attempt instead of blocking past the session timeout.
+        await temporal.withDeadline(Date.now() + 10_000, () =>
+          temporal.workflow.signalWithStart(prisonerResyncWorkflow, {
+            workflowId: prisonerResyncWorkflowId(target.prisonNumber),
+            taskQueue: this.options.taskQueue,
+            args: [{ prisonNumber: target.prisonNumber }],
+            signal: resyncRequestedSignal,
+            signalArgs: [target.request],
+            typedSearchAttributes: [
+              { key: PRISON_NUMBER, value: target.prisonNumber },
+              { key: SYNC_KIND, value: target.syncKind },
+            ],
+            staticSummary: `resync alerts of ${target.prisonNumber}: ${target.request.reason}`,
+          }),
+        );
+        if (attempt > 1)
+          this.options.logger.info('Temporal reachable again, consuming', { prisonNumber: target.prisonNumber });
+        return;
+      } catch (err) {
+        if (this.stopping) throw err; // not committed: redelivered when the router comes back
+        const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 10));
+        this.count('temporal-unavailable-retries');
+        this.options.logger.warn(
+          `Temporal did not accept the resync of ${target.prisonNumber}; partition paused, retrying in ${delay} ms`,
+          {
+            attempt,
+            error: err instanceof Error ? err.message : String(err),
+          },
+        );
+        await sleep(delay);
+        // Stay in the group while waiting, or the partition would move to another consumer mid-retry.
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  private async deadLetter(
+    decision: Extract<RouteDecision, { action: 'dead-letter' }>,
+    topic: string,
+    partition: number,
+    offset: string,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: IHeaders | undefined,
+  ): Promise<void> {
+    await this.producer.send({
+      topic: this.options.topics.dlq,
+      messages: [
+        {
+          key,
+          value,
+          headers: {
+            ...headers,
+            'dlq-reason': decision.reason,
+            'dlq-source-topic': topic,
+            'dlq-source-partition': String(partition),
+            'dlq-source-offset': offset,
+            'dlq-at': new Date().toISOString(),
+          },
+        },
+      ],
+    });
+  }
+}

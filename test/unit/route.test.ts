@@ -1,0 +1,140 @@
+import { routeMessage } from '../../clients/router/route';
+
+const topics = { offenderEvents: 'nomis.offender-events', domainEvents: 'hmpps.domain-events' };
+const domain = (event: object) => routeMessage(topics, topics.domainEvents, Buffer.from(JSON.stringify(event)));
+const nomis = (event: object) => routeMessage(topics, topics.offenderEvents, Buffer.from(JSON.stringify(event)));
+const envelope = (eventType: string, additionalInformation: object) => ({
+  eventType,
+  version: 1,
+  occurredAt: '2024-06-20T10:15:30+01:00',
+  description: 'x',
+  additionalInformation,
+  personReference: { identifiers: [{ type: 'NOMS', value: 'A1234BC' }] },
+});
+
+describe('prisoner-level events become resync requests', () => {
+  test('merge resyncs the retained prisoner and names the removed one', () => {
+    const decision = domain(
+      envelope('prison-offender-events.prisoner.merged', {
+        nomsNumber: 'A1234BC',
+        removedNomsNumber: 'B2345CD',
+        bookingId: 1203456,
+        reason: 'MERGE',
+      }),
+    );
+    expect(decision).toMatchObject({
+      action: 'resync',
+      targets: [{ prisonNumber: 'A1234BC', syncKind: 'MERGE', request: { removedPrisonNumber: 'B2345CD' } }],
+    });
+  });
+
+  test('booking moved resyncs both prisoners', () => {
+    const decision = domain(
+      envelope('prison-offender-events.prisoner.booking.moved', {
+        bookingId: 1203456,
+        movedFromNomsNumber: 'A1234BC',
+        movedToNomsNumber: 'B2345CD',
+      }),
+    );
+    expect(decision.action === 'resync' && decision.targets.map((t) => t.prisonNumber)).toEqual(['A1234BC', 'B2345CD']);
+  });
+
+  test.each(['NEW_ADMISSION', 'READMISSION', 'READMISSION_SWITCH_BOOKING'])('received %s resyncs', (reason) => {
+    expect(
+      domain(envelope('prisoner-offender-search.prisoner.received', { nomsNumber: 'A1234BC', reason })),
+    ).toMatchObject({
+      action: 'resync',
+      targets: [{ prisonNumber: 'A1234BC', syncKind: 'RESYNC' }],
+    });
+  });
+
+  test.each(['TRANSFERRED', 'TEMPORARY_ABSENCE_RETURN'])('received %s is skipped', (reason) => {
+    expect(
+      domain(envelope('prisoner-offender-search.prisoner.received', { nomsNumber: 'A1234BC', reason })),
+    ).toMatchObject({
+      action: 'skip',
+      reason: 'received-reason-not-resynced',
+    });
+  });
+
+  test('the same message twice carries the same event id, a different one another', () => {
+    const event = envelope('prisoner-offender-search.prisoner.received', {
+      nomsNumber: 'A1234BC',
+      reason: 'NEW_ADMISSION',
+    });
+    const id = (d: ReturnType<typeof domain>) => (d.action === 'resync' ? d.targets[0]?.request.eventId : undefined);
+    expect(id(domain(event))).toBeDefined();
+    expect(id(domain(event))).toBe(id(domain(event)));
+    expect(id(domain({ ...event, occurredAt: '2024-06-21T10:15:30+01:00' }))).not.toBe(id(domain(event)));
+  });
+});
+
+describe('loop prevention and things to ignore', () => {
+  test('NOMIS alert written by the sync is skipped as our own change', () => {
+    const event = {
+      eventType: 'ALERT-UPDATED',
+      eventDatetime: '2024-06-20T10:15:30',
+      offenderIdDisplay: 'A1234BC',
+      bookingId: 1203456,
+      alertSeq: 3,
+      alertType: 'X',
+      alertCode: 'XA',
+      auditModuleName: 'DPS_SYNCHRONISATION',
+    };
+    expect(nomis(event)).toMatchObject({ action: 'skip', reason: 'own-change', prisonNumber: 'A1234BC' });
+  });
+
+  test.each(['NOMIS', 'MIGRATION', 'RESYNC'])('DPS alert event with source %s is skipped', (source) => {
+    const event = envelope('person.alert.created', {
+      alertUuid: '8cdadcf3-b003-4116-9956-c99bd8df6a00',
+      alertCode: 'XA',
+      source,
+    });
+    expect(domain(event)).toMatchObject({ action: 'skip', reason: 'not-from-dps' });
+  });
+
+  test('unknown event types on either topic are skipped, not dead-lettered', () => {
+    expect(domain(envelope('prisoner-offender-search.prisoner.released', {}))).toMatchObject({
+      action: 'skip',
+      reason: 'unknown-event-type',
+    });
+    expect(nomis({ eventType: 'OFFENDER_MOVEMENT-RECEPTION' })).toMatchObject({
+      action: 'skip',
+      reason: 'unknown-event-type',
+    });
+  });
+});
+
+describe('malformed messages are dead-lettered with a reason naming the field', () => {
+  test.each([
+    ['not JSON', Buffer.from('{oops'), /not JSON/],
+    ['empty', Buffer.from(''), /no value/],
+    ['an array', Buffer.from('[]'), /not a JSON object/],
+    ['no eventType', Buffer.from('{"foo":1}'), /eventType: Required/],
+  ])('%s', (_what, value, reason) => {
+    const decision = routeMessage(topics, topics.domainEvents, value);
+    expect(decision.action).toBe('dead-letter');
+    expect(decision.action === 'dead-letter' && decision.reason).toMatch(reason);
+  });
+
+  test('a known event with a bad field', () => {
+    const decision = domain(
+      envelope('prison-offender-events.prisoner.merged', {
+        nomsNumber: 'A1234BC',
+        removedNomsNumber: 42,
+        reason: 'MERGE',
+      }),
+    );
+    expect(decision).toMatchObject({ action: 'dead-letter' });
+    expect(decision.action === 'dead-letter' && decision.reason).toContain('additionalInformation.removedNomsNumber');
+  });
+
+  test('a bad prison number', () => {
+    const decision = domain(
+      envelope('prisoner-offender-search.prisoner.received', { nomsNumber: 'nobody', reason: 'NEW_ADMISSION' }),
+    );
+    expect(decision.action === 'dead-letter' && decision.reason).toContain(
+      'additionalInformation.nomsNumber: must be a prison number',
+    );
+  });
+});

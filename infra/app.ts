@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Config } from '../common/config';
 import { SYNC_TASK_QUEUE } from '../common/task-queues';
 import type { ServiceSpec } from './processes';
@@ -8,7 +9,8 @@ import { REPO_ROOT, processManager } from './stack';
 
 // The sync's own long-running processes, supervised like the infrastructure so `bin/start` can return.
 
-export const APP_SERVICES: string[] = ['worker'];
+// Order matters: the simulators are the APIs the worker calls; the router feeds the worker.
+export const APP_SERVICES: string[] = ['simulators', 'worker', 'router'];
 
 function tsxService(name: string, entry: string, healthy: () => Promise<boolean>, describe: () => string): ServiceSpec {
   return {
@@ -24,6 +26,21 @@ function tsxService(name: string, entry: string, healthy: () => Promise<boolean>
 
 export function appSpecs(config: Config, only: string[] = APP_SERVICES): ServiceSpec[] {
   const specs: Record<string, () => ServiceSpec> = {
+    simulators: () =>
+      tsxService(
+        'simulators',
+        'simulators/main.ts',
+        () => httpAnswers(`${config.apis.nomisUrl}/__sim/state`),
+        () => `NOMIS ${config.apis.nomisUrl}, DPS ${config.apis.dpsUrl}, HMPPS Auth ${config.apis.authUrl}`,
+      ),
+    router: () =>
+      tsxService(
+        'router',
+        'clients/event-router.ts',
+        () => consumerGroupStable(config),
+        () =>
+          `consumer group ${config.kafka.consumerGroup} on ${config.kafka.topics.offenderEvents}, ${config.kafka.topics.domainEvents}`,
+      ),
     worker: () =>
       tsxService(
         'worker',
@@ -70,5 +87,25 @@ async function hasPollers(config: Config, taskQueue: string): Promise<boolean> {
     return (response.pollers?.length ?? 0) > 0;
   } finally {
     await connection.close();
+  }
+}
+
+async function httpAnswers(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return response.ok;
+}
+
+async function consumerGroupStable(config: Config): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'alerts-sync-health',
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([config.kafka.consumerGroup]);
+    return groups[0]?.state === 'Stable' && groups[0].members.length > 0;
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -3,9 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import { prisonerResyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
-import { PRISON_NUMBER, SYNC_KIND } from '../../common/search-attributes';
-import { prisonerResyncWorkflow } from '../../workflows/prisoner-resync';
-import { resyncRequestedSignal } from '../../workflows/messages';
+import { requestResync } from '../temporal';
 import type { ResyncTarget, RouteDecision, Topics } from './route';
 import { routeMessage } from './route';
 
@@ -121,18 +119,7 @@ export class EventRouter {
         // Signal-with-start: joins the prisoner's running resync, or starts one. Never two side by side.
         // A deadline, so an unreachable Temporal fails the attempt instead of blocking past the session timeout.
         await temporal.withDeadline(Date.now() + 10_000, () =>
-          temporal.workflow.signalWithStart(prisonerResyncWorkflow, {
-            workflowId: prisonerResyncWorkflowId(target.prisonNumber),
-            taskQueue: this.options.taskQueue,
-            args: [{ prisonNumber: target.prisonNumber }],
-            signal: resyncRequestedSignal,
-            signalArgs: [target.request],
-            typedSearchAttributes: [
-              { key: PRISON_NUMBER, value: target.prisonNumber },
-              { key: SYNC_KIND, value: target.syncKind },
-            ],
-            staticSummary: `resync alerts of ${target.prisonNumber}: ${target.request.reason}`,
-          }),
+          requestResync(temporal, this.options.taskQueue, target.prisonNumber, target.request),
         );
         if (attempt > 1)
           this.options.logger.info('Temporal reachable again, consuming', { prisonNumber: target.prisonNumber });

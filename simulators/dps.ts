@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  DOMAIN_EVENT,
+  DPS_SYNC_SOURCE_HEADER,
+  DPS_SYNC_SOURCE_VALUE,
+  createDpsAlertRequestSchema,
+  prisonNumber as prisonNumberSchema,
+  resyncAlertSchema,
+  updateDpsAlertRequestSchema,
+} from '../common/contract';
+import type {
+  CreateDpsAlertRequest,
+  DpsAlert,
+  ResyncAlert,
+  ResyncResponse,
+  UpdateDpsAlertRequest,
+} from '../common/contract';
+import { DPS_ROLE } from './auth';
+import { domainEvent } from './events';
+import type { EventPublisher, SimLog } from './events';
+import { body, conflict, json, noContent, notFound, param, validate } from './http';
+import type { Route, SimRequest } from './http';
+import { requireAlertCode } from './reference-data';
+import { localDate, localDateTime } from './time';
+
+// The DPS Alerts API (contract §4). DPS derives `isActive` from the dates (active from activeFrom, until the
+// day before activeTo), so a stored alert becomes inactive on its own as days pass, as in the real service.
+// A resync also honours the ResyncAlert's isActive: NOMIS can hold an alert inactive with no expiry date.
+
+export type AlertSource = 'DPS' | 'NOMIS' | 'RESYNC';
+
+interface AlertRecord {
+  alertUuid: string;
+  prisonNumber: string;
+  alertCode: string;
+  description: string | null;
+  authorisedBy: string | null;
+  activeFrom: string;
+  activeTo: string | null;
+  createdAt: string;
+  createdBy: string;
+  createdByDisplayName: string;
+  lastModifiedAt: string | null;
+  lastModifiedBy: string | null;
+  lastModifiedByDisplayName: string | null;
+  /** A resync of an alert NOMIS holds as inactive without an expiry date: inactive whatever the dates say. */
+  deactivated?: boolean;
+}
+
+export function isActiveOn(alert: { activeFrom: string; activeTo: string | null }, today = localDate()): boolean {
+  return alert.activeFrom <= today && (alert.activeTo === null || alert.activeTo > today);
+}
+
+export class DpsState {
+  private alerts = new Map<string, AlertRecord>();
+
+  constructor(
+    private readonly events: EventPublisher,
+    private readonly log: SimLog = () => undefined,
+  ) {}
+
+  reset(): void {
+    this.alerts.clear();
+  }
+
+  alertsOf(prisonNumber: string): DpsAlert[] {
+    return [...this.alerts.values()].filter((a) => a.prisonNumber === prisonNumber).map(toView);
+  }
+
+  get(alertUuid: string): DpsAlert {
+    const alert = this.alerts.get(alertUuid);
+    if (!alert) throw notFound(`Alert ${alertUuid}`);
+    return toView(alert);
+  }
+
+  dump(): Record<string, DpsAlert[]> {
+    const byPrisoner: Record<string, DpsAlert[]> = {};
+    for (const alert of this.alerts.values()) (byPrisoner[alert.prisonNumber] ??= []).push(toView(alert));
+    return byPrisoner;
+  }
+
+  create(prisonNumber: string, request: CreateDpsAlertRequest, source: AlertSource): DpsAlert {
+    requireAlertCode(request.alertCode);
+    const activeTo = request.activeTo ?? null;
+    if (isActiveOn({ activeFrom: request.activeFrom, activeTo })) {
+      const duplicate = [...this.alerts.values()].find(
+        (a) => a.prisonNumber === prisonNumber && a.alertCode === request.alertCode && isActiveOn(a),
+      );
+      // As in NOMIS, only an active newcomer clashes; inactive history of a code may pile up.
+      if (duplicate) {
+        throw conflict(`Active alert with code ${request.alertCode} already exists: ${duplicate.alertUuid}`);
+      }
+    }
+    const alert: AlertRecord = {
+      alertUuid: randomUUID(),
+      prisonNumber,
+      alertCode: request.alertCode,
+      description: request.description ?? null,
+      authorisedBy: request.authorisedBy ?? null,
+      activeFrom: request.activeFrom,
+      activeTo,
+      createdAt: request.createdAt,
+      createdBy: request.createdBy,
+      createdByDisplayName: request.createdByDisplayName,
+      lastModifiedAt: null,
+      lastModifiedBy: null,
+      lastModifiedByDisplayName: null,
+    };
+    this.alerts.set(alert.alertUuid, alert);
+    this.publish(DOMAIN_EVENT.alertCreated, alert, source);
+    return toView(alert);
+  }
+
+  update(alertUuid: string, request: UpdateDpsAlertRequest, source: AlertSource): DpsAlert {
+    const alert = this.alerts.get(alertUuid);
+    if (!alert) throw notFound(`Alert ${alertUuid}`);
+    const next = {
+      description: request.description ?? null,
+      authorisedBy: request.authorisedBy ?? null,
+      activeFrom: request.activeFrom,
+      activeTo: request.activeTo ?? null,
+    };
+    const changed = (Object.keys(next) as Array<keyof typeof next>).some((field) => alert[field] !== next[field]);
+    // An update that changes nothing is not an event, as in the real service: no echo for the sync to chase.
+    if (!changed) return toView(alert);
+    Object.assign(alert, next);
+    alert.lastModifiedAt = request.updatedAt ?? localDateTime();
+    alert.lastModifiedBy = request.updatedBy ?? (source === 'NOMIS' ? 'SYS' : 'DPS_USER');
+    alert.lastModifiedByDisplayName = request.updatedByDisplayName ?? alert.lastModifiedBy;
+    this.publish(DOMAIN_EVENT.alertUpdated, alert, source);
+    return toView(alert);
+  }
+
+  delete(alertUuid: string, source: AlertSource): void {
+    const alert = this.alerts.get(alertUuid);
+    if (!alert) throw notFound(`Alert ${alertUuid}`);
+    this.alerts.delete(alertUuid);
+    this.publish(DOMAIN_EVENT.alertDeleted, alert, source);
+  }
+
+  /**
+   * Replaces the prisoner's alerts with `alerts`. An existing alert with the same code and dates survives the
+   * replacement (each at most once) with its uuid and audit history, so repeating a resync changes nothing.
+   */
+  resync(prisonNumber: string, alerts: ResyncAlert[]): ResyncResponse {
+    alerts.forEach((alert, i) => requireAlertCode(alert.alertCode, `[${i}].alertCode`));
+    const existing = [...this.alerts.values()].filter((a) => a.prisonNumber === prisonNumber);
+    const unmatched = new Set(existing);
+    const survivors = alerts.map((alert) => {
+      const activeTo = alert.activeTo ?? null;
+      const survivor = [...unmatched].find(
+        (a) => a.alertCode === alert.alertCode && a.activeFrom === alert.activeFrom && a.activeTo === activeTo,
+      );
+      if (survivor) unmatched.delete(survivor);
+      return survivor;
+    });
+    for (const removed of unmatched) {
+      this.alerts.delete(removed.alertUuid);
+      this.publish(DOMAIN_EVENT.alertDeleted, removed, 'RESYNC');
+    }
+    const response = alerts.map((alert, i) => {
+      const survivor = survivors[i];
+      if (survivor) {
+        // The text follows NOMIS, which is the master; the identity and audit history stay.
+        survivor.description = alert.description ?? null;
+        survivor.authorisedBy = alert.authorisedBy ?? null;
+        survivor.deactivated = !alert.isActive;
+        return { offenderBookId: alert.offenderBookId, alertSeq: alert.alertSeq, alertUuid: survivor.alertUuid };
+      }
+      const created: AlertRecord = {
+        alertUuid: randomUUID(),
+        prisonNumber,
+        alertCode: alert.alertCode,
+        description: alert.description ?? null,
+        authorisedBy: alert.authorisedBy ?? null,
+        activeFrom: alert.activeFrom,
+        activeTo: alert.activeTo ?? null,
+        createdAt: alert.createdAt,
+        createdBy: alert.createdBy,
+        createdByDisplayName: alert.createdByDisplayName,
+        lastModifiedAt: alert.lastModifiedAt ?? null,
+        lastModifiedBy: alert.lastModifiedBy ?? null,
+        lastModifiedByDisplayName: alert.lastModifiedByDisplayName ?? null,
+        deactivated: !alert.isActive,
+      };
+      this.alerts.set(created.alertUuid, created);
+      this.publish(DOMAIN_EVENT.alertCreated, created, 'RESYNC');
+      return { offenderBookId: alert.offenderBookId, alertSeq: alert.alertSeq, alertUuid: created.alertUuid };
+    });
+    const kept = survivors.filter(Boolean).length;
+    this.log(
+      'dps',
+      `resync ${prisonNumber}: ${alerts.length} alert(s), ${kept} kept, ${alerts.length - kept} created, ${unmatched.size} deleted`,
+    );
+    return response;
+  }
+
+  private publish(eventType: string, alert: AlertRecord, source: AlertSource): void {
+    const verb = eventType.split('.').pop() ?? 'changed';
+    this.events.publish(
+      'domainEvents',
+      alert.prisonNumber,
+      domainEvent(eventType, alert.prisonNumber, `An alert has been ${verb}`, {
+        alertUuid: alert.alertUuid,
+        alertCode: alert.alertCode,
+        source,
+      }),
+    );
+  }
+}
+
+function toView(alert: AlertRecord): DpsAlert {
+  const code = requireAlertCode(alert.alertCode);
+  return {
+    alertUuid: alert.alertUuid,
+    prisonNumber: alert.prisonNumber,
+    alertCode: { code: code.code, description: code.description },
+    description: alert.description,
+    authorisedBy: alert.authorisedBy,
+    activeFrom: alert.activeFrom,
+    activeTo: alert.activeTo,
+    isActive: !alert.deactivated && isActiveOn(alert),
+    createdAt: alert.createdAt,
+    createdBy: alert.createdBy,
+    createdByDisplayName: alert.createdByDisplayName,
+    lastModifiedAt: alert.lastModifiedAt,
+    lastModifiedBy: alert.lastModifiedBy,
+    lastModifiedByDisplayName: alert.lastModifiedByDisplayName,
+  };
+}
+
+/** `Source: NOMIS` marks the sync's own writes; anything else is a DPS user. */
+function sourceOf(request: SimRequest): AlertSource {
+  const header = request.headers[DPS_SYNC_SOURCE_HEADER.toLowerCase()];
+  return header === DPS_SYNC_SOURCE_VALUE ? 'NOMIS' : 'DPS';
+}
+
+const prisonNumberParam = (request: SimRequest) =>
+  validate(z.object({ prisonNumber: prisonNumberSchema }), { prisonNumber: param(request, 'prisonNumber') })
+    .prisonNumber;
+
+export function dpsApiRoutes(dps: DpsState): Route[] {
+  const api = { api: 'dps' as const, role: DPS_ROLE };
+  return [
+    {
+      ...api,
+      method: 'POST',
+      pattern: '/resync/:prisonNumber/alerts',
+      handler: (request) => {
+        const prisonNumber = prisonNumberParam(request);
+        return json(201, dps.resync(prisonNumber, body(request, z.array(resyncAlertSchema))));
+      },
+    },
+    {
+      ...api,
+      method: 'GET',
+      pattern: '/prisoners/:prisonNumber/alerts',
+      handler: (request) => json(200, dps.alertsOf(param(request, 'prisonNumber'))),
+    },
+    {
+      ...api,
+      method: 'POST',
+      pattern: '/prisoners/:prisonNumber/alerts',
+      handler: (request) => {
+        const prisonNumber = prisonNumberParam(request);
+        return json(201, dps.create(prisonNumber, body(request, createDpsAlertRequestSchema), sourceOf(request)));
+      },
+    },
+    {
+      ...api,
+      method: 'GET',
+      pattern: '/alerts/:alertUuid',
+      handler: (request) => json(200, dps.get(param(request, 'alertUuid'))),
+    },
+    {
+      ...api,
+      method: 'PUT',
+      pattern: '/alerts/:alertUuid',
+      handler: (request) => {
+        const alertUuid = param(request, 'alertUuid');
+        const update = body(request, updateDpsAlertRequestSchema);
+        return json(200, dps.update(alertUuid, update, sourceOf(request)));
+      },
+    },
+    {
+      ...api,
+      method: 'DELETE',
+      pattern: '/alerts/:alertUuid',
+      handler: (request) => {
+        dps.delete(param(request, 'alertUuid'), sourceOf(request));
+        return noContent();
+      },
+    },
+  ];
+}

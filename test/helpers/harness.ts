@@ -1,0 +1,140 @@
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { Producer } from 'kafkajs';
+import { createApiClients } from '../../adapters/clients';
+import type { ApiClients } from '../../adapters/clients';
+import type { Db } from '../../adapters/db';
+import { listPrisonerMappings } from '../../adapters/db';
+import { EventRouter } from '../../clients/router/event-router';
+import { prisonerResyncWorkflowId } from '../../common/ids';
+import { findInvariantViolations } from '../../common/invariant';
+import { createLogger } from '../../common/logger';
+import { startSimulators } from '../../simulators';
+import type { Simulators } from '../../simulators';
+import { SimulatorControl } from '../../simulators/control-client';
+import { createSyncWorker } from '../../workers/worker';
+import { config, eventually, kafka, migratedDb, temporalClient, uniqueSuffix, workerConnection } from './stack';
+
+/**
+ * The whole system for one test file, on the real stack: simulators (real HTTP servers publishing to the real
+ * Kafka), the worker and the event router, with topics, consumer group and task queue of its own.
+ */
+export interface Harness {
+  control: SimulatorControl;
+  simulators: Simulators;
+  db: Db;
+  client: Client;
+  apis: ApiClients;
+  router: EventRouter;
+  topics: { offenderEvents: string; domainEvents: string; dlq: string };
+  taskQueue: string;
+  /** For producing raw messages (malformed, duplicated) straight onto the topics. */
+  producer: Producer;
+  close(): Promise<void>;
+}
+
+export async function startHarness(name: string): Promise<Harness> {
+  const suffix = `${name}-${uniqueSuffix()}`;
+  const topics = {
+    offenderEvents: `nomis.offender-events.${suffix}`,
+    domainEvents: `hmpps.domain-events.${suffix}`,
+    dlq: `alerts-sync.dlq.${suffix}`,
+  };
+  const taskQueue = `alerts-sync-${suffix}`;
+  const simulators = await startSimulators({
+    nomisPort: 0,
+    dpsPort: 0,
+    authPort: 0,
+    kafka: { brokers: config.kafka.brokers, topics },
+  });
+  const control = new SimulatorControl(simulators.urls);
+  const db = await migratedDb();
+  const apis = createApiClients({
+    ...config.apis,
+    nomisUrl: simulators.urls.nomis,
+    dpsUrl: simulators.urls.dps,
+    authUrl: simulators.urls.auth,
+    timeoutMs: 5_000,
+  });
+  const temporal = await temporalClient();
+  const connection = await workerConnection();
+  const worker: Worker = await createSyncWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    deps: { db, nomis: apis.nomis, dps: apis.dps },
+  });
+  const workerRun = worker.run();
+  const broker = kafka(`harness-${suffix}`);
+  const router = new EventRouter({
+    kafka: broker,
+    temporal: temporal.client,
+    taskQueue,
+    groupId: `alerts-sync-router-${suffix}`,
+    topics,
+    logger: createLogger('router', process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'warn'),
+  });
+  await router.start();
+  const producer = broker.producer();
+  await producer.connect();
+
+  return {
+    control,
+    simulators,
+    db,
+    client: temporal.client,
+    apis,
+    router,
+    topics,
+    taskQueue,
+    producer,
+    close: async () => {
+      await producer.disconnect();
+      await router.stop();
+      worker.shutdown();
+      await workerRun;
+      await connection.close();
+      await temporal.close();
+      await apis.close();
+      await simulators.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** Waits until the prisoner's resync workflow has a run that started after `since` and has closed. */
+export async function waitForResync(
+  harness: Harness,
+  prisonNumber: string,
+  since: Date,
+  timeoutMs = 60_000,
+): Promise<WorkflowExecutionDescription> {
+  const handle = harness.client.workflow.getHandle(prisonerResyncWorkflowId(prisonNumber));
+  return eventually(
+    async () => {
+      const description = await handle.describe();
+      const closed = description.status.name !== 'RUNNING';
+      return closed && description.startTime >= since ? description : undefined;
+    },
+    `the resync of ${prisonNumber} to finish`,
+    timeoutMs,
+  );
+}
+
+/** Contract §6 for one prisoner, read through the same public APIs the sync uses. */
+export async function invariantViolations(harness: Harness, prisonNumber: string): Promise<string[]> {
+  const [nomis, dps, mappings] = await Promise.all([
+    harness.apis.nomis.getAlertsToMigrate(prisonNumber),
+    harness.apis.dps.getPrisonerAlerts(prisonNumber),
+    listPrisonerMappings(harness.db, prisonNumber),
+  ]);
+  return findInvariantViolations(prisonNumber, nomis.latestBookingAlerts, dps, mappings);
+}
+
+/** A merged-away prisoner: gone from NOMIS, no alerts in DPS, no mapping rows. */
+export async function removedPrisonerState(harness: Harness, prisonNumber: string) {
+  return {
+    dpsAlerts: await harness.apis.dps.getPrisonerAlerts(prisonNumber),
+    mappings: await listPrisonerMappings(harness.db, prisonNumber),
+  };
+}

@@ -56,24 +56,16 @@ export function appSpecs(config: Config, only: string[] = APP_SERVICES): Service
   });
 }
 
-export async function startApp(config: Config, only: string[], report: (line: string) => void): Promise<void> {
-  const manager = processManager(config);
-  for (const spec of appSpecs(config, only)) {
-    const started = Date.now();
-    const result = await manager.start(spec);
-    report(
-      `${spec.name.padEnd(9)} ${result.padEnd(15)} ${((Date.now() - started) / 1000).toFixed(1)}s  ${spec.describe()}`,
-    );
-  }
+export function startApp(
+  config: Config,
+  only: string[],
+  report: (line: string) => void,
+): Promise<Record<string, 'started' | 'already-running'>> {
+  return processManager(config).startAll(appSpecs(config, only), report);
 }
 
-export async function stopApp(config: Config, only: string[]): Promise<string[]> {
-  const manager = processManager(config);
-  const stopped: string[] = [];
-  for (const spec of appSpecs(config, only).reverse()) {
-    if (await manager.stop(spec.name)) stopped.push(spec.name);
-  }
-  return stopped;
+export function stopApp(config: Config, only: string[]): Promise<string[]> {
+  return processManager(config).stopAll(appSpecs(config, only));
 }
 
 async function hasPollers(config: Config, taskQueue: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { loadConfig } from '../common/config';
 import type { Config } from '../common/config';
 import type { InfraService } from './stack';
 import { INFRA_SERVICES, REPO_ROOT, infraSpecs, processManager, startInfra, stateDir, stopInfra } from './stack';
+import { bootstrapDemo, demoInstructions } from '../clients/demo';
 import { APP_SERVICES, appSpecs, startApp, stopApp } from './app';
 
 // `tsx infra/cli.ts up|down|status [service...]` — the stack (Temporal, Kafka, PostgreSQL) and, with
@@ -29,8 +30,13 @@ async function main(argv: string[]): Promise<void> {
     case 'up':
       console.log(`Starting in ${path.relative(REPO_ROOT, stateDir(config)) || '.'} ...`);
       await startInfra(config, infra, print);
-      await startApp(config, app, print);
+      const started = await startApp(config, app, print);
+      if (started.simulators === 'started' && started.worker && started.router) {
+        // Fresh simulators hold only NOMIS data: bring DPS in step so the demo starts from a synced state.
+        print(`demo      requested the initial resync of ${await bootstrapDemo(config)} seeded prisoners`);
+      }
       summary(config);
+      if (app.includes('simulators')) console.log(`\n${demoInstructions(config)}`);
       return;
     case 'down': {
       // App first: the worker and router shut down gracefully while Temporal and Kafka are still there.

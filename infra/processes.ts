@@ -90,6 +90,31 @@ export class ProcessManager {
     throw new Error(`${spec.name} did not become healthy in time.\n${this.tail(spec.name)}`);
   }
 
+  /** Starts in order, one at a time (two cores: parallel start-ups only slow each other), reporting each. */
+  async startAll(
+    specs: ServiceSpec[],
+    report: (line: string) => void = () => undefined,
+  ): Promise<Record<string, 'started' | 'already-running'>> {
+    const results: Record<string, 'started' | 'already-running'> = {};
+    for (const spec of specs) {
+      const began = Date.now();
+      const result = await this.start(spec);
+      results[spec.name] = result;
+      const seconds = ((Date.now() - began) / 1000).toFixed(1);
+      report(`${spec.name.padEnd(10)} ${result.padEnd(15)} ${seconds.padStart(5)}s  ${spec.describe()}`);
+    }
+    return results;
+  }
+
+  /** Stops in reverse start order; returns the names that were running. */
+  async stopAll(specs: ServiceSpec[]): Promise<string[]> {
+    const stopped: string[] = [];
+    for (const spec of [...specs].reverse()) {
+      if (await this.stop(spec.name, spec.stopSignal)) stopped.push(spec.name);
+    }
+    return stopped;
+  }
+
   async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
     const pid = this.readPid(name);
     if (pid === undefined) return false;

@@ -271,25 +271,12 @@ export async function startInfra(
   only: InfraService[] = INFRA_SERVICES,
   report: (line: string) => void = () => undefined,
 ): Promise<void> {
-  const manager = processManager(config);
-  // Sequential: on two cores, three JVM/Go/C start-ups at once only slow each other down.
-  for (const spec of infraSpecs(config, only)) {
-    const started = Date.now();
-    const result = await manager.start(spec);
-    report(
-      `${spec.name.padEnd(9)} ${result.padEnd(15)} ${((Date.now() - started) / 1000).toFixed(1)}s  ${spec.describe()}`,
-    );
-  }
+  await processManager(config).startAll(infraSpecs(config, only), report);
 }
 
-export async function stopInfra(config: Config, only: InfraService[] = INFRA_SERVICES): Promise<string[]> {
-  const manager = processManager(config);
-  const stopped: string[] = [];
-  // Reverse order: clients of Postgres (Temporal uses SQLite, so none today) stop before it.
-  for (const spec of infraSpecs(config, only).reverse()) {
-    if (await manager.stop(spec.name, spec.stopSignal)) stopped.push(spec.name);
-  }
-  return stopped;
+/** Reverse order: clients of a service stop before it. */
+export function stopInfra(config: Config, only: InfraService[] = INFRA_SERVICES): Promise<string[]> {
+  return processManager(config).stopAll(infraSpecs(config, only));
 }
 
 async function httpOk(url: string): Promise<boolean> {

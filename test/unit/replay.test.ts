@@ -1,0 +1,29 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+
+// Recorded histories of every workflow type, replayed against today's workflow code: a change that would
+// break running workflows (non-determinism) fails here before it ships. Re-record only with a deliberate
+// patched() change, by `temporal workflow show -w <id> --output json` against a stack that ran the workflow.
+
+const dir = path.join(__dirname, '..', 'histories');
+const histories = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+type History = Parameters<typeof Worker.runReplayHistory>[1];
+const load = (file: string) =>
+  JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as History & {
+    events: Array<{ workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }>;
+  };
+
+test('there is a recorded history for every workflow type', () => {
+  const recorded = new Set(
+    histories.map((file) => load(file).events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
+  );
+  const exported = Object.keys(require('../../workflows') as Record<string, unknown>).filter((name) =>
+    name.endsWith('Workflow'),
+  );
+  expect([...recorded].sort()).toEqual(exported.sort());
+});
+
+test.each(histories)('%s replays without non-determinism', async (file) => {
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), replayName: file }, load(file));
+});

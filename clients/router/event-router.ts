@@ -15,7 +15,7 @@ export interface EventRouterOptions {
   topics: Topics & { dlq: string };
   logger: Logger;
   /** Backoff while Temporal is unreachable; the partition waits, nothing is committed or dead-lettered. */
-  temporalRetry?: { initialMs: number; maxMs: number };
+  temporalRetry?: { initialMs: number; maxMs: number; deadlineMs: number };
 }
 
 export type RouterCounters = Record<string, number>;
@@ -112,13 +112,17 @@ export class EventRouter {
 
   private async requestResync(target: ResyncTarget, heartbeat: () => Promise<void>): Promise<void> {
     // Capped well below the consumer session timeout, since we heartbeat between attempts.
-    const { initialMs, maxMs } = this.options.temporalRetry ?? { initialMs: 500, maxMs: 10_000 };
+    const { initialMs, maxMs, deadlineMs } = this.options.temporalRetry ?? {
+      initialMs: 500,
+      maxMs: 10_000,
+      deadlineMs: 10_000,
+    };
     const { temporal } = this.options;
     for (let attempt = 1; ; attempt++) {
       try {
         // Signal-with-start: joins the prisoner's running resync, or starts one. Never two side by side.
         // A deadline, so an unreachable Temporal fails the attempt instead of blocking past the session timeout.
-        await temporal.withDeadline(Date.now() + 10_000, () =>
+        await temporal.withDeadline(Date.now() + deadlineMs, () =>
           requestResync(temporal, this.options.taskQueue, target.prisonNumber, target.request),
         );
         if (attempt > 1)

@@ -33,7 +33,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(name: string): Promise<Harness> {
+export interface HarnessOptions {
+  /** Where the router reaches Temporal (e.g. through a proxy the test can cut); default: the test stack. */
+  routerTemporalAddress?: string;
+}
+
+export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   const suffix = `${name}-${uniqueSuffix()}`;
   const topics = {
     offenderEvents: `nomis.offender-events.${suffix}`,
@@ -66,9 +71,13 @@ export async function startHarness(name: string): Promise<Harness> {
   });
   const workerRun = worker.run();
   const broker = kafka(`harness-${suffix}`);
+  const routerTemporal = options.routerTemporalAddress
+    ? await temporalClient(options.routerTemporalAddress)
+    : undefined;
   const router = new EventRouter({
     kafka: broker,
-    temporal: temporal.client,
+    temporal: (routerTemporal ?? temporal).client,
+    temporalRetry: { initialMs: 200, maxMs: 1_000, deadlineMs: 2_000 },
     taskQueue,
     groupId: `alerts-sync-router-${suffix}`,
     topics,
@@ -91,6 +100,7 @@ export async function startHarness(name: string): Promise<Harness> {
     close: async () => {
       await producer.disconnect();
       await router.stop();
+      await routerTemporal?.close();
       worker.shutdown();
       await workerRun;
       await connection.close();

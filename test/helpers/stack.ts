@@ -21,8 +21,10 @@ export function uniqueSuffix(): string {
   return randomUUID().slice(0, 8);
 }
 
-export async function temporalClient(): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+export async function temporalClient(
+  address = config.temporal.address,
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address });
   return { client: new Client({ connection, namespace: config.temporal.namespace }), close: () => connection.close() };
 }
 

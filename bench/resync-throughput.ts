@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { createApiClients } from '../adapters/clients';
+import { createDb, listPrisonerMappings, migrateLatest } from '../adapters/db';
+import { connectClient, requestResync } from '../clients/temporal';
+import { loadConfig } from '../common/config';
+import { findInvariantViolations } from '../common/invariant';
+import { startSimulators } from '../simulators';
+import { SimulatorControl } from '../simulators/control-client';
+import { createSyncWorker } from '../workers/worker';
+
+// Resync throughput and latency on the real stack (Temporal, PostgreSQL from `bin/start` or the configured
+// URLs): N prisoners with A alerts each in the NOMIS simulator, one resync request each, all at once, through
+// a worker in this process. Prints wall time, resyncs/s, per-resync latency percentiles and peak RSS.
+//   node --import tsx bench/resync-throughput.ts [prisoners=300] [alertsPerPrisoner=4]
+
+async function main(): Promise<void> {
+  const prisoners = Number(process.argv[2] ?? 300);
+  const alertsPerPrisoner = Number(process.argv[3] ?? 4);
+  const config = loadConfig();
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  const simulators = await startSimulators({ nomisPort: 0, dpsPort: 0, authPort: 0, kafka: null });
+  const control = new SimulatorControl(simulators.urls);
+  const db = createDb(config.postgres.url, { min: 0, max: 20 });
+  await migrateLatest(db);
+  const apis = createApiClients({
+    ...config.apis,
+    nomisUrl: simulators.urls.nomis,
+    dpsUrl: simulators.urls.dps,
+    authUrl: simulators.urls.auth,
+  });
+  const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createSyncWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    deps: { db, nomis: apis.nomis, dps: apis.dps },
+  });
+  const workerRun = worker.run();
+  const { client, close } = await connectClient(config);
+
+  const codes = ['XA', 'HA', 'XSA', 'HS', 'RSS', 'VI', 'PEEP', 'XEL', 'RCP'];
+  const run = randomUUID()
+    .slice(0, 2)
+    .toUpperCase()
+    .replace(/[^A-Z]/g, 'Z');
+  const prisonNumbers = Array.from(
+    { length: prisoners },
+    (_, i) => `Z${String(i).padStart(4, '0')}${run.padEnd(2, 'Z')}`,
+  );
+  for (const offenderNo of prisonNumbers) {
+    await control.createPrisoner({
+      offenderNo,
+      alerts: codes.slice(0, alertsPerPrisoner).map((alertCode, i) => ({ alertCode, date: `2024-0${1 + (i % 9)}-01` })),
+    });
+  }
+
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const started = Date.now();
+  const handles = await Promise.all(
+    prisonNumbers.map((prisonNumber) => requestResync(client, taskQueue, prisonNumber, { reason: 'benchmark' })),
+  );
+  const results = await Promise.allSettled(handles.map((h) => h.result()));
+  const wallMs = Date.now() - started;
+  clearInterval(sampler);
+
+  const latencies: number[] = [];
+  for (const handle of handles) {
+    const d = await handle.describe();
+    if (d.closeTime) latencies.push(d.closeTime.getTime() - d.startTime.getTime());
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const failed = results.filter((r) => r.status === 'rejected').length;
+
+  // Spot-check the outcome, so a fast but wrong run cannot pass for a result.
+  let violations = 0;
+  for (const prisonNumber of prisonNumbers.slice(0, 20)) {
+    const [nomis, dps, mappings] = await Promise.all([
+      apis.nomis.getAlertsToMigrate(prisonNumber),
+      apis.dps.getPrisonerAlerts(prisonNumber),
+      listPrisonerMappings(db, prisonNumber),
+    ]);
+    violations += findInvariantViolations(prisonNumber, nomis.latestBookingAlerts, dps, mappings).length;
+  }
+
+  console.log(
+    `resync benchmark: ${prisoners} prisoners x ${alertsPerPrisoner} alerts, 1 worker, ${config.temporal.address}`,
+  );
+  console.log(`  wall time          ${(wallMs / 1000).toFixed(2)} s`);
+  console.log(`  throughput         ${((prisoners / wallMs) * 1000).toFixed(1)} resyncs/s`);
+  console.log(`  latency p50/p95/max ${pct(50)} / ${pct(95)} / ${latencies.at(-1)} ms (workflow start to close)`);
+  console.log(`  failed             ${failed}`);
+  console.log(`  invariant violations in a 20-prisoner sample: ${violations}`);
+  console.log(`  peak RSS (worker + simulators, this process) ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+
+  await close();
+  worker.shutdown();
+  await workerRun;
+  await connection.close();
+  await apis.close();
+  await simulators.close();
+  await db.destroy();
+  if (failed || violations) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -24,3 +24,13 @@ export async function classified<T>(call: () => Promise<T>): Promise<T> {
     throw toActivityFailure(err);
   }
 }
+
+/** Like classified(), but a 404 means "the alert is gone" and answers null instead of failing. */
+export async function orNullIfGone<T>(call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw toActivityFailure(err);
+  }
+}

@@ -1,20 +1,90 @@
 import { Context, log } from '@temporalio/activity';
+import type { Db } from '../adapters/db';
+import { findMappingByNomisId } from '../adapters/db';
 import type { NomisApiClient } from '../adapters/nomis';
-import type { NomisAlert } from '../common/contract';
-import { classified } from './failures';
+import type { DpsAlert, NomisAlert } from '../common/contract';
+import { SYNC_AUDIT_MODULE } from '../common/contract';
+import { nomisCreateFromDps, nomisUpdateFromDps } from './alert-fields';
+import { classified, orNullIfGone } from './failures';
 
-export function createNomisActivities(deps: { nomis: NomisApiClient }) {
+const signal = () => Context.current().cancellationSignal;
+
+export function createNomisActivities(deps: { nomis: NomisApiClient; db: Db }) {
   return {
     /** Idempotent: a read. A 404 (unknown prisoner, no booking) fails the run: an empty list would wipe DPS. */
     async getCurrentBookingAlerts(input: { prisonNumber: string }): Promise<NomisAlert[]> {
       const { latestBookingAlerts } = await classified(() =>
-        deps.nomis.getAlertsToMigrate(input.prisonNumber, Context.current().cancellationSignal),
+        deps.nomis.getAlertsToMigrate(input.prisonNumber, signal()),
       );
       log.info('read NOMIS current booking alerts', {
         prisonNumber: input.prisonNumber,
         alertCount: latestBookingAlerts.length,
       });
       return latestBookingAlerts;
+    },
+
+    /** Idempotent: a read; null when the alert is gone (a later delete event will follow). */
+    async getNomisAlert(input: { bookingId: number; alertSeq: number }): Promise<NomisAlert | null> {
+      return orNullIfGone(() => deps.nomis.getAlert(input.bookingId, input.alertSeq, signal()));
+    },
+
+    /**
+     * Idempotent: an alert this sync already wrote on the current booking with the same code, date and comment,
+     * and not mapped yet, is adopted instead of created again — the create succeeded before a crash.
+     */
+    async createNomisAlertFromDps(input: {
+      prisonNumber: string;
+      alert: DpsAlert;
+    }): Promise<{ bookingId: number; alertSeq: number; adopted: boolean }> {
+      const request = nomisCreateFromDps(input.alert);
+      const current = await classified(() => deps.nomis.getAlertsToMigrate(input.prisonNumber, signal()));
+      for (const candidate of current.latestBookingAlerts) {
+        const same =
+          candidate.alertCode.code === request.alertCode &&
+          candidate.date === request.date &&
+          (candidate.comment ?? null) === request.comment &&
+          candidate.audit.auditModuleName?.startsWith(SYNC_AUDIT_MODULE);
+        if (same && !(await findMappingByNomisId(deps.db, candidate.bookingId, candidate.alertSequence))) {
+          log.info('adopted NOMIS alert created by an earlier attempt', {
+            prisonNumber: input.prisonNumber,
+            bookingId: candidate.bookingId,
+            alertSeq: candidate.alertSequence,
+          });
+          return { bookingId: candidate.bookingId, alertSeq: candidate.alertSequence, adopted: true };
+        }
+      }
+      const created = await classified(() => deps.nomis.createAlert(input.prisonNumber, request, signal()));
+      log.info('created NOMIS alert', {
+        prisonNumber: input.prisonNumber,
+        bookingId: created.bookingId,
+        alertSeq: created.alertSequence,
+      });
+      return { bookingId: created.bookingId, alertSeq: created.alertSequence, adopted: false };
+    },
+
+    /** Idempotent: a PUT of the whole alert. Null when NOMIS no longer has it. */
+    async updateNomisAlertFromDps(input: {
+      prisonNumber: string;
+      bookingId: number;
+      alertSeq: number;
+      alert: DpsAlert;
+    }): Promise<'updated' | 'gone'> {
+      const result = await orNullIfGone(() =>
+        deps.nomis.updateAlert(input.bookingId, input.alertSeq, nomisUpdateFromDps(input.alert), signal()),
+      );
+      log.info('updated NOMIS alert', {
+        prisonNumber: input.prisonNumber,
+        bookingId: input.bookingId,
+        alertSeq: input.alertSeq,
+        gone: !result,
+      });
+      return result ? 'updated' : 'gone';
+    },
+
+    /** Idempotent: NOMIS answers 204 when already gone. */
+    async deleteNomisAlert(input: { prisonNumber: string; bookingId: number; alertSeq: number }): Promise<void> {
+      await classified(() => deps.nomis.deleteAlert(input.bookingId, input.alertSeq, signal()));
+      log.info('deleted NOMIS alert', input);
     },
   };
 }

@@ -161,3 +161,44 @@ export async function findMappingByNomisId(
     .first();
   return row && toMapping(row);
 }
+
+/**
+ * Records one synced pair. Idempotent: the same pair again is a no-op; a different pair claiming either side
+ * is a conflict (an alert maps to exactly one alert on the other side).
+ */
+export async function createMapping(
+  db: Db,
+  mapping: NewAlertMapping & { offenderNo: string; mappingType: MappingType },
+): Promise<'created' | 'exists'> {
+  const inserted = await db('alert_mappings')
+    .insert({
+      dps_alert_id: mapping.dpsAlertId,
+      nomis_booking_id: mapping.nomisBookingId,
+      nomis_alert_sequence: mapping.nomisAlertSequence,
+      offender_no: mapping.offenderNo,
+      mapping_type: mapping.mappingType,
+    })
+    .onConflict()
+    .ignore()
+    .returning('dps_alert_id');
+  if (inserted.length > 0) return 'created';
+  const existing = await findMappingByDpsAlertId(db, mapping.dpsAlertId);
+  if (
+    existing?.nomisBookingId === mapping.nomisBookingId &&
+    existing.nomisAlertSequence === mapping.nomisAlertSequence
+  ) {
+    return 'exists';
+  }
+  throw new MappingConflictError(
+    `mapping ${mapping.nomisBookingId}/${mapping.nomisAlertSequence} <-> ${mapping.dpsAlertId} conflicts with an existing row`,
+  );
+}
+
+export class MappingConflictError extends Error {
+  override name = 'MappingConflictError';
+}
+
+/** Idempotent: deleting a row that is gone is done. */
+export async function deleteMappingByDpsAlertId(db: Db, dpsAlertId: string): Promise<number> {
+  return db('alert_mappings').where({ dps_alert_id: dpsAlertId }).delete();
+}

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const started = Date.now();
   const handles = await Promise.all(
-    prisonNumbers.map((prisonNumber) => requestResync(client, taskQueue, prisonNumber, { reason: 'benchmark' })),
+    prisonNumbers.map((prisonNumber) => requestResync(client, taskQueue, prisonNumber, 'benchmark')),
   );
   const results = await Promise.allSettled(handles.map((h) => h.result()));
   const wallMs = Date.now() - started;

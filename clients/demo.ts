@@ -19,9 +19,7 @@ export async function bootstrapDemo(config: Config): Promise<number> {
   const { client, close } = await connectClient(config);
   try {
     for (const prisonNumber of prisonNumbers) {
-      await requestResync(client, SYNC_TASK_QUEUE, prisonNumber, {
-        reason: 'demo start: initial sync of the seeded prisoner',
-      });
+      await requestResync(client, SYNC_TASK_QUEUE, prisonNumber, 'demo start: initial sync of the seeded prisoner');
     }
   } finally {
     await close();

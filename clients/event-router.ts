@@ -17,9 +17,13 @@ async function main(): Promise<void> {
     taskQueue: SYNC_TASK_QUEUE,
     groupId: config.kafka.consumerGroup,
     topics: config.kafka.topics,
+    directions: config.directions,
     logger,
   });
   await router.start();
+  for (const [direction, on] of Object.entries(config.directions)) {
+    if (!on) logger.warn(`alert-level ${direction} sync is switched OFF: its events will be skipped and counted`);
+  }
 
   const report = setInterval(() => logger.info('counters', router.snapshot()), 60_000);
   let stopping = false;

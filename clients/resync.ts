@@ -1,7 +1,7 @@
 import { loadConfig } from '../common/config';
 import { prisonNumber as prisonNumberSchema } from '../common/contract';
 import { SYNC_TASK_QUEUE } from '../common/task-queues';
-import type { PrisonerResyncResult } from '../workflows/prisoner-resync';
+import type { PrisonerSyncResult } from '../workflows/prisoner-sync';
 import { connectClient, requestResync } from './temporal';
 
 // Operator command: resync prisoners now, e.g. to retry a failed resync once its cause is fixed.
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     const handles = await Promise.all(
       prisonNumbers.map((prisonNumber) =>
-        requestResync(client, SYNC_TASK_QUEUE, prisonNumber, { reason: 'requested by an operator' }),
+        requestResync(client, SYNC_TASK_QUEUE, prisonNumber, 'requested by an operator'),
       ),
     );
     for (const handle of handles)
@@ -30,7 +30,9 @@ async function main(argv: string[]): Promise<void> {
     let failed = 0;
     for (const handle of handles) {
       try {
-        const result: PrisonerResyncResult = await handle.result();
+        const result: PrisonerSyncResult = await handle.result();
+        const failure = result.failedResyncs.at(-1);
+        if (failure) throw new Error(`${failure.workflowId} failed: ${failure.type ?? ''} ${failure.message}`);
         console.log(`${result.prisonNumber}: resynced, ${result.passes.at(-1)?.alertCount ?? 0} alerts`);
       } catch (err) {
         failed++;

@@ -47,6 +47,8 @@ const envSchema = z.object({
   API_CLIENT_ID: text('alerts-sync'),
   API_CLIENT_SECRET: text('alerts-sync-secret'),
   API_TIMEOUT_MS: z.coerce.number().int().positive().optional().default(10_000),
+  SYNC_NOMIS_TO_DPS: z.enum(['on', 'off']).optional().default('on'),
+  SYNC_DPS_TO_NOMIS: z.enum(['on', 'off']).optional().default('on'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
 });
 
@@ -71,6 +73,8 @@ export interface Config {
     timeoutMs: number;
   };
   simulators: { nomisPort: number; dpsPort: number; authPort: number };
+  /** ADR002's end state switches alert-level directions off one at a time, without a code change. */
+  directions: { nomisToDps: boolean; dpsToNomis: boolean };
   postgres: { port: number; url: string; embedded: boolean };
 }
 
@@ -116,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientSecret: e.API_CLIENT_SECRET,
       timeoutMs: e.API_TIMEOUT_MS,
     },
+    directions: { nomisToDps: e.SYNC_NOMIS_TO_DPS === 'on', dpsToNomis: e.SYNC_DPS_TO_NOMIS === 'on' },
     simulators: { nomisPort: e.SIM_NOMIS_PORT, dpsPort: e.SIM_DPS_PORT, authPort: e.SIM_AUTH_PORT },
     postgres: {
       port: e.POSTGRES_PORT,

@@ -4,7 +4,12 @@ export function stackCheckWorkflowId(checkId: string): string {
   return `stack-check-${checkId}`;
 }
 
-/** One id per prisoner: at most one resync of a prisoner runs at a time, later requests join it. */
-export function prisonerResyncWorkflowId(prisonNumber: string): string {
-  return `resync-${prisonNumber}`;
+/** One id per prisoner: its syncs (resyncs and alert-level) run one at a time; later requests join it. */
+export function prisonerSyncWorkflowId(prisonNumber: string): string {
+  return `prisoner-sync-${prisonNumber}`;
+}
+
+/** A short alert-level sync, child of the prisoner's workflow; the suffix makes repeats of one alert distinct. */
+export function alertSyncWorkflowId(prisonNumber: string, alertKey: string, suffix: string): string {
+  return `alert-sync-${prisonNumber}-${alertKey}-${suffix}`;
 }

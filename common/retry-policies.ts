@@ -32,3 +32,17 @@ export const DPS_RESYNC_ACTIVITY: ActivityOptions = {
 
 /** Replacing a prisoner's mapping rows: one transaction, safe to repeat. */
 export const MAPPING_WRITE_ACTIVITY: ActivityOptions = DATABASE_ACTIVITY;
+
+/** Single-alert reads and writes on NOMIS or DPS (alert-level sync); each is idempotent, so keep trying. */
+export const ALERT_API_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
+
+/**
+ * An update or delete whose mapping does not exist yet (events out of order) is put back in the prisoner's
+ * queue this many times, DEFERRAL_DELAY apart, before it fails visibly.
+ */
+export const MAX_MAPPING_DEFERRALS = 5;
+export const DEFERRAL_DELAY = '3 seconds';

@@ -3,5 +3,9 @@ export const SyncKind = {
   stackCheck: 'STACK_CHECK',
   resync: 'RESYNC',
   merge: 'MERGE',
+  /** The per-prisoner workflow that runs all of a prisoner's syncs in order. */
+  prisoner: 'PRISONER',
+  nomisToDps: 'NOMIS_TO_DPS',
+  dpsToNomis: 'DPS_TO_NOMIS',
 } as const;
 export type SyncKind = (typeof SyncKind)[keyof typeof SyncKind];

@@ -97,10 +97,16 @@ export function kafkaSpec(config: Config): ServiceSpec {
       fs.writeFileSync(log4j, KAFKA_LOG4J);
       if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
         // KRaft storage must be formatted once with a cluster id before the first start.
+        // A base64url id may start with '-', which the tool's argument parser reads as an option (Kafka's own
+        // generator re-draws those); `=` keeps it a value regardless.
         const clusterId = randomBytes(16).toString('base64url');
-        execFileSync('java', java('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', properties]), {
-          stdio: 'pipe',
-        });
+        execFileSync(
+          'java',
+          java('kafka.tools.StorageTool', ['format', `--cluster-id=${clusterId}`, '-c', properties]),
+          {
+            stdio: 'pipe',
+          },
+        );
       }
     },
     healthy: () => kafkaReady(config),

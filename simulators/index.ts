@@ -48,6 +48,8 @@ export interface SimulatorOptions {
   tokenTtlSeconds?: number;
   /** Seed of the fault RNG; default SIM_RANDOM_SEED, else random. */
   randomSeed?: number;
+  /** First bookingId NOMIS hands out (default 1200000, which the demo scenarios rely on). */
+  firstBookingId?: number;
   log?: SimLog;
 }
 
@@ -88,7 +90,7 @@ export async function startSimulators(options: SimulatorOptions = {}): Promise<S
   await events.connect();
   const tokens = new TokenStore(options.clients ?? DEFAULT_CLIENTS, options.tokenTtlSeconds ?? 1200);
   const faults = new FaultInjector(options.randomSeed ?? seedFromEnv());
-  const nomis = new NomisState(events, log);
+  const nomis = new NomisState(events, log, options.firstBookingId);
   const dps = new DpsState(events, log);
 
   const state = (offenderNo?: string): SimulatorState => {

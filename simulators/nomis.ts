@@ -180,17 +180,21 @@ type AlertEventType = 'ALERT-INSERTED' | 'ALERT-UPDATED' | 'ALERT-DELETED';
 export class NomisState {
   private prisoners = new Map<string, Prisoner>();
   private bookingOwners = new Map<number, string>();
-  private nextBookingId = FIRST_BOOKING_ID;
+  private nextBookingId: number;
 
   constructor(
     private readonly events: EventPublisher,
     private readonly log: SimLog = () => undefined,
-  ) {}
+    /** Tests sharing one mapping table give each simulator its own range, as real bookingIds never repeat. */
+    private readonly firstBookingId = FIRST_BOOKING_ID,
+  ) {
+    this.nextBookingId = firstBookingId;
+  }
 
   reset(): void {
     this.prisoners.clear();
     this.bookingOwners.clear();
-    this.nextBookingId = FIRST_BOOKING_ID;
+    this.nextBookingId = this.firstBookingId;
   }
 
   // ---- reads ----

@@ -1,2 +1,4 @@
 export * from './stack-check';
+export * from './prisoner-sync';
 export * from './prisoner-resync';
+export * from './alert-sync';

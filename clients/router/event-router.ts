@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
-import { prisonerResyncWorkflowId } from '../../common/ids';
+import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
-import { requestResync } from '../temporal';
-import type { ResyncTarget, RouteDecision, Topics } from './route';
+import { requestSync } from '../temporal';
+import type { RouteDecision, SyncTarget, Topics } from './route';
 import { routeMessage } from './route';
 
 export interface EventRouterOptions {
@@ -13,6 +13,7 @@ export interface EventRouterOptions {
   taskQueue: string;
   groupId: string;
   topics: Topics & { dlq: string };
+  directions: { nomisToDps: boolean; dpsToNomis: boolean };
   logger: Logger;
   /** Backoff while Temporal is unreachable; the partition waits, nothing is committed or dead-lettered. */
   temporalRetry?: { initialMs: number; maxMs: number; deadlineMs: number };
@@ -79,7 +80,7 @@ export class EventRouter {
   }
 
   private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
-    const decision = routeMessage(this.options.topics, topic, message.value);
+    const decision = routeMessage(this.options, topic, message.value);
     const where = { topic, partition, offset: message.offset };
     switch (decision.action) {
       case 'dead-letter':
@@ -94,15 +95,15 @@ export class EventRouter {
           where,
         );
         return;
-      case 'resync':
+      case 'sync':
         for (const target of decision.targets) {
-          await this.requestResync(target, heartbeat);
-          this.count('resync-requested');
+          await this.requestSync(target, heartbeat);
+          this.count(target.request.kind === 'resync' ? 'resync-requested' : 'alert-sync-requested');
           this.options.logger.info(
-            `${target.prisonNumber} ${decision.eventType} -> resync requested: ${target.request.reason}`,
+            `${target.prisonNumber} ${decision.eventType} -> ${target.request.kind} requested: ${target.request.reason}`,
             {
               ...where,
-              workflowId: prisonerResyncWorkflowId(target.prisonNumber),
+              workflowId: prisonerSyncWorkflowId(target.prisonNumber),
             },
           );
         }
@@ -110,7 +111,7 @@ export class EventRouter {
     }
   }
 
-  private async requestResync(target: ResyncTarget, heartbeat: () => Promise<void>): Promise<void> {
+  private async requestSync(target: SyncTarget, heartbeat: () => Promise<void>): Promise<void> {
     // Capped well below the consumer session timeout, since we heartbeat between attempts.
     const { initialMs, maxMs, deadlineMs } = this.options.temporalRetry ?? {
       initialMs: 500,
@@ -123,7 +124,7 @@ export class EventRouter {
         // Signal-with-start: joins the prisoner's running resync, or starts one. Never two side by side.
         // A deadline, so an unreachable Temporal fails the attempt instead of blocking past the session timeout.
         await temporal.withDeadline(Date.now() + deadlineMs, () =>
-          requestResync(temporal, this.options.taskQueue, target.prisonNumber, target.request),
+          requestSync(temporal, this.options.taskQueue, target.prisonNumber, target.request),
         );
         if (attempt > 1)
           this.options.logger.info('Temporal reachable again, consuming', { prisonNumber: target.prisonNumber });
@@ -133,7 +134,7 @@ export class EventRouter {
         const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 10));
         this.count('temporal-unavailable-retries');
         this.options.logger.warn(
-          `Temporal did not accept the resync of ${target.prisonNumber}; partition paused, retrying in ${delay} ms`,
+          `Temporal did not accept the sync request for ${target.prisonNumber}; partition paused, retrying in ${delay} ms`,
           {
             attempt,
             error: err instanceof Error ? err.message : String(err),

@@ -12,8 +12,7 @@ import {
   RESYNC_RECEIVED_REASONS,
   SYNC_AUDIT_MODULE,
 } from '../../common/contract';
-import { SyncKind } from '../../common/sync-kinds';
-import type { ResyncRequest } from '../../workflows/messages';
+import type { SyncRequest } from '../../workflows/messages';
 
 // Decides what one Kafka message means, without side effects: which prisoners to resync, what to skip and
 // count, or why it is dead-lettered. Unit-tested on its own; the router only carries the decision out.
@@ -23,10 +22,15 @@ export interface Topics {
   domainEvents: string;
 }
 
-export interface ResyncTarget {
+export interface SyncTarget {
   prisonNumber: string;
-  request: ResyncRequest;
-  syncKind: SyncKind;
+  request: SyncRequest;
+}
+
+export interface RouteOptions {
+  topics: Topics;
+  /** Alert-level directions switched on (ADR002 end state switches them off one at a time). */
+  directions: { nomisToDps: boolean; dpsToNomis: boolean };
 }
 
 export type SkipReason =
@@ -34,14 +38,15 @@ export type SkipReason =
   | 'received-reason-not-resynced'
   | 'own-change'
   | 'not-from-dps'
-  | 'alert-level-sync-not-enabled';
+  | 'direction-switched-off';
 
 export type RouteDecision =
-  | { action: 'resync'; eventType: string; targets: ResyncTarget[] }
+  | { action: 'sync'; eventType: string; targets: SyncTarget[] }
   | { action: 'skip'; eventType: string; reason: SkipReason; prisonNumber?: string; detail: string }
   | { action: 'dead-letter'; reason: string };
 
-export function routeMessage(topics: Topics, topic: string, value: Buffer | null): RouteDecision {
+export function routeMessage(options: RouteOptions, topic: string, value: Buffer | null): RouteDecision {
+  const { topics } = options;
   if (!value || value.length === 0) return { action: 'dead-letter', reason: 'message has no value' };
   let json: unknown;
   try {
@@ -58,8 +63,8 @@ export function routeMessage(topics: Topics, topic: string, value: Buffer | null
   }
   const eventId = createHash('sha256').update(topic).update('\0').update(value).digest('hex').slice(0, 24);
 
-  if (topic === topics.offenderEvents) return routeNomisEvent(eventType, json);
-  if (topic === topics.domainEvents) return routeDomainEvent(eventType, json, eventId);
+  if (topic === topics.offenderEvents) return routeNomisEvent(eventType, json, eventId, options);
+  if (topic === topics.domainEvents) return routeDomainEvent(eventType, json, eventId, options);
   return { action: 'dead-letter', reason: `topic ${topic} is not one the router consumes` };
 }
 
@@ -74,7 +79,16 @@ function isDecision(value: unknown): value is RouteDecision {
   return typeof value === 'object' && value !== null && 'action' in value;
 }
 
-function routeNomisEvent(eventType: string, json: unknown): RouteDecision {
+const ACTIONS = {
+  'ALERT-INSERTED': 'CREATED',
+  'ALERT-UPDATED': 'UPDATED',
+  'ALERT-DELETED': 'DELETED',
+  [DOMAIN_EVENT.alertCreated]: 'CREATED',
+  [DOMAIN_EVENT.alertUpdated]: 'UPDATED',
+  [DOMAIN_EVENT.alertDeleted]: 'DELETED',
+} as const;
+
+function routeNomisEvent(eventType: string, json: unknown, eventId: string, options: RouteOptions): RouteDecision {
   if (!(nomisAlertEventTypes as readonly string[]).includes(eventType)) {
     return { action: 'skip', eventType, reason: 'unknown-event-type', detail: `${eventType} is not an alert event` };
   }
@@ -90,29 +104,48 @@ function routeNomisEvent(eventType: string, json: unknown): RouteDecision {
       detail: `written by the sync (${event.auditModuleName})`,
     };
   }
+  const { bookingId, alertSeq, alertCode } = event;
+  if (!options.directions.nomisToDps) {
+    return {
+      action: 'skip',
+      eventType,
+      reason: 'direction-switched-off',
+      prisonNumber,
+      detail: `NOMIS -> DPS sync is off (SYNC_NOMIS_TO_DPS)`,
+    };
+  }
+  const action = ACTIONS[event.eventType];
   return {
-    action: 'skip',
+    action: 'sync',
     eventType,
-    reason: 'alert-level-sync-not-enabled',
-    prisonNumber,
-    detail: `NOMIS alert ${event.bookingId}/${event.alertSeq}: alert-level NOMIS->DPS sync is not built yet`,
+    targets: [
+      {
+        prisonNumber,
+        request: {
+          kind: 'alert',
+          reason: `NOMIS alert ${bookingId}/${alertSeq} ${alertCode ?? ''} ${action.toLowerCase()}`.replace('  ', ' '),
+          eventId,
+          change: { direction: 'NOMIS_TO_DPS', action, bookingId, alertSeq, alertCode },
+        },
+      },
+    ],
   };
 }
 
-function routeDomainEvent(eventType: string, json: unknown, eventId: string): RouteDecision {
+function routeDomainEvent(eventType: string, json: unknown, eventId: string, options: RouteOptions): RouteDecision {
   switch (eventType) {
     case DOMAIN_EVENT.merged: {
       const event = parse(prisonerMergedEventSchema, json, eventType);
       if (isDecision(event)) return event;
       const { nomsNumber, removedNomsNumber } = event.additionalInformation;
       return {
-        action: 'resync',
+        action: 'sync',
         eventType,
         targets: [
           {
             prisonNumber: nomsNumber,
-            syncKind: SyncKind.merge,
             request: {
+              kind: 'resync',
               reason: `merge of ${removedNomsNumber} into ${nomsNumber}`,
               eventId,
               removedPrisonNumber: removedNomsNumber,
@@ -127,12 +160,11 @@ function routeDomainEvent(eventType: string, json: unknown, eventId: string): Ro
       const { bookingId, movedFromNomsNumber: from, movedToNomsNumber: to } = event.additionalInformation;
       const reason = `booking ${bookingId} moved from ${from} to ${to}`;
       return {
-        action: 'resync',
+        action: 'sync',
         eventType,
         targets: [from, to].map((prisonNumber) => ({
           prisonNumber,
-          syncKind: SyncKind.resync,
-          request: { reason, eventId },
+          request: { kind: 'resync', reason, eventId },
         })),
       };
     }
@@ -150,11 +182,9 @@ function routeDomainEvent(eventType: string, json: unknown, eventId: string): Ro
         };
       }
       return {
-        action: 'resync',
+        action: 'sync',
         eventType,
-        targets: [
-          { prisonNumber: nomsNumber, syncKind: SyncKind.resync, request: { reason: `received (${reason})`, eventId } },
-        ],
+        targets: [{ prisonNumber: nomsNumber, request: { kind: 'resync', reason: `received (${reason})`, eventId } }],
       };
     }
     case DOMAIN_EVENT.alertCreated:
@@ -170,12 +200,31 @@ function routeDomainEvent(eventType: string, json: unknown, eventId: string): Ro
       if (source !== 'DPS') {
         return { action: 'skip', eventType, reason: 'not-from-dps', prisonNumber, detail: `source ${source}` };
       }
+      if (!options.directions.dpsToNomis) {
+        return {
+          action: 'skip',
+          eventType,
+          reason: 'direction-switched-off',
+          prisonNumber,
+          detail: `DPS -> NOMIS sync is off (SYNC_DPS_TO_NOMIS)`,
+        };
+      }
+      const action = ACTIONS[event.eventType];
+      const { alertCode } = event.additionalInformation;
       return {
-        action: 'skip',
+        action: 'sync',
         eventType,
-        reason: 'alert-level-sync-not-enabled',
-        prisonNumber,
-        detail: `DPS alert ${alertUuid}: alert-level DPS->NOMIS sync is not built yet`,
+        targets: [
+          {
+            prisonNumber,
+            request: {
+              kind: 'alert',
+              reason: `DPS alert ${alertUuid} ${alertCode} ${action.toLowerCase()}`,
+              eventId,
+              change: { direction: 'DPS_TO_NOMIS', action, dpsAlertId: alertUuid, alertCode },
+            },
+          },
+        ],
       };
     }
     default:

@@ -1,11 +1,16 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { Consumer } from 'kafkajs';
-import { prisonerResyncWorkflowId } from '../../common/ids';
+import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { SeedAlert } from '../../simulators/nomis';
-import type { PrisonerResyncResult } from '../../workflows/prisoner-resync';
 import type { Harness } from '../helpers/harness';
-import { invariantViolations, removedPrisonerState, startHarness, waitForResync } from '../helpers/harness';
+import {
+  invariantViolations,
+  prisonerSyncResult,
+  removedPrisonerState,
+  startHarness,
+  waitForPrisonerSync,
+} from '../helpers/harness';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { eventually, kafka, uniqueSuffix } from '../helpers/stack';
 
@@ -38,14 +43,12 @@ async function syncedPrisoner(alerts = ALERTS) {
   const prisonNumber = await prisonerWithAlerts(randomPrisonNumber(), alerts);
   const since = new Date();
   await harness.control.newBooking(prisonNumber);
-  await waitForResync(harness, prisonNumber, since);
+  await waitForPrisonerSync(harness, prisonNumber, since);
   expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
   return prisonNumber;
 }
 
-async function resultOf(prisonNumber: string): Promise<PrisonerResyncResult> {
-  return harness.client.workflow.getHandle(prisonerResyncWorkflowId(prisonNumber)).result();
-}
+const resultOf = (prisonNumber: string) => prisonerSyncResult(harness, prisonNumber);
 
 test('new admission: DPS gets the alerts of the new current booking', async () => {
   const prisonNumber = await prisonerWithAlerts();
@@ -53,7 +56,7 @@ test('new admission: DPS gets the alerts of the new current booking', async () =
 
   const since = new Date();
   const { bookingId } = await harness.control.newBooking(prisonNumber);
-  const run = await waitForResync(harness, prisonNumber, since);
+  const run = await waitForPrisonerSync(harness, prisonNumber, since);
 
   expect(run.status.name).toBe('COMPLETED');
   expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
@@ -75,7 +78,7 @@ test('recall corrected by receiving onto a previous booking: DPS follows the rei
   const since = new Date();
   const { bookingId } = await harness.control.receiveOntoPreviousBooking(prisonNumber, previousBookingId);
   expect(bookingId).toBe(previousBookingId);
-  await waitForResync(harness, prisonNumber, since);
+  await waitForPrisonerSync(harness, prisonNumber, since);
 
   expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
   const { mappings } = await removedPrisonerState(harness, prisonNumber);
@@ -93,7 +96,7 @@ test('booking moved: both prisoners are resynced and each matches NOMIS', async 
 
   const since = new Date();
   await harness.control.moveBooking({ bookingId: movedBookingId, from, to });
-  await Promise.all([waitForResync(harness, from, since), waitForResync(harness, to, since)]);
+  await Promise.all([waitForPrisonerSync(harness, from, since), waitForPrisonerSync(harness, to, since)]);
 
   expect(await invariantViolations(harness, from)).toEqual([]);
   expect(await invariantViolations(harness, to)).toEqual([]);
@@ -110,7 +113,7 @@ test('merge: the retained prisoner gets the combined set, the removed one ends w
 
   const since = new Date();
   await harness.control.merge({ retained, removed });
-  const run = await waitForResync(harness, retained, since);
+  const run = await waitForPrisonerSync(harness, retained, since);
 
   expect(run.status.name).toBe('COMPLETED');
   expect(await invariantViolations(harness, retained)).toEqual([]);
@@ -126,7 +129,7 @@ test('30% of DPS calls failing with 503 still converges', async () => {
   await harness.control.setFaults([{ api: 'dps', errorRate: 0.3, status: 503 }], 42);
   const since = new Date();
   for (const prisonNumber of prisonNumbers) await harness.control.newBooking(prisonNumber);
-  const runs = await Promise.all(prisonNumbers.map((p) => waitForResync(harness, p, since, 180_000)));
+  const runs = await Promise.all(prisonNumbers.map((p) => waitForPrisonerSync(harness, p, since, 180_000)));
   const stats = await harness.control.faults();
   await harness.control.clearFaults();
 
@@ -141,10 +144,15 @@ test('a 400 from DPS fails the workflow at once with a typed, non-retryable erro
   await harness.control.setFaults([{ api: 'dps', path: '^/resync/', status: 400 }]);
   const since = new Date();
   await harness.control.newBooking(prisonNumber);
-  const run = await waitForResync(harness, prisonNumber, since);
+  const run = await waitForPrisonerSync(harness, prisonNumber, since);
 
-  expect(run.status.name).toBe('FAILED');
-  const failure = await resultOf(prisonNumber).then(
+  // The prisoner's workflow goes on; the resync itself failed, visibly, as its own run.
+  expect(run.status.name).toBe('COMPLETED');
+  const { failedResyncs } = await resultOf(prisonNumber);
+  expect(failedResyncs).toHaveLength(1);
+  const resync = harness.client.workflow.getHandle(failedResyncs[0]!.workflowId);
+  expect((await resync.describe()).status.name).toBe('FAILED');
+  const failure = await resync.result().then(
     () => undefined,
     (err: unknown) => err,
   );
@@ -155,7 +163,7 @@ test('a 400 from DPS fails the workflow at once with a typed, non-retryable erro
   expect(cause).toBeInstanceOf(ApplicationFailure);
   expect(cause).toMatchObject({ type: 'DpsBadRequest', nonRetryable: true });
   // Exactly one attempt: the history holds a single ActivityTaskStarted for the resync call.
-  const history = await harness.client.workflow.getHandle(prisonerResyncWorkflowId(prisonNumber)).fetchHistory();
+  const history = await resync.fetchHistory();
   const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
   expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1, 1]); // NOMIS read, DPS resync
 });
@@ -168,10 +176,14 @@ test('an unknown prisoner in NOMIS fails the resync visibly and leaves DPS untou
     topic: harness.topics.domainEvents,
     messages: [{ key: prisonNumber, value: JSON.stringify(receivedEvent(prisonNumber)) }],
   });
-  const run = await waitForResync(harness, prisonNumber, since);
+  const run = await waitForPrisonerSync(harness, prisonNumber, since);
 
-  expect(run.status.name).toBe('FAILED');
-  await expect(resultOf(prisonNumber)).rejects.toMatchObject({ cause: { cause: { type: 'NomisNotFound' } } });
+  expect(run.status.name).toBe('COMPLETED');
+  const { failedResyncs } = await resultOf(prisonNumber);
+  expect(failedResyncs).toMatchObject([{ type: 'NomisNotFound' }]);
+  await expect(harness.client.workflow.getHandle(failedResyncs[0]!.workflowId).result()).rejects.toMatchObject({
+    cause: { cause: { type: 'NomisNotFound', nonRetryable: true } },
+  });
   expect((await harness.apis.dps.getPrisonerAlerts(prisonNumber)).map((a) => a.alertUuid)).toEqual([
     existing.alertUuid,
   ]);
@@ -186,19 +198,19 @@ test('a duplicate delivery joins the running resync instead of starting a second
   await harness.producer.send({ topic: harness.topics.domainEvents, messages: [{ key: prisonNumber, value: event }] });
   await eventually(
     async () =>
-      (await harness.client.workflow.getHandle(prisonerResyncWorkflowId(prisonNumber)).describe()).status.name ===
+      (await harness.client.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber)).describe()).status.name ===
         'RUNNING' || undefined,
     'the first resync to start',
   );
   await harness.producer.send({ topic: harness.topics.domainEvents, messages: [{ key: prisonNumber, value: event }] });
-  await waitForResync(harness, prisonNumber, since);
+  await waitForPrisonerSync(harness, prisonNumber, since);
 
   const result = await resultOf(prisonNumber);
   expect(result.passes).toHaveLength(1);
   expect(result.duplicatesIgnored).toBe(1);
   const runs = [];
   for await (const execution of harness.client.workflow.list({
-    query: `WorkflowId = "${prisonerResyncWorkflowId(prisonNumber)}"`,
+    query: `WorkflowId = "${prisonerSyncWorkflowId(prisonNumber)}"`,
   })) {
     runs.push(execution.runId);
   }
@@ -228,7 +240,7 @@ test('a malformed message goes to the DLQ with its reason, and the next good mes
         { key: prisonNumber, value: JSON.stringify(receivedEvent(prisonNumber)) },
       ],
     });
-    const run = await waitForResync(harness, prisonNumber, since);
+    const run = await waitForPrisonerSync(harness, prisonNumber, since);
     expect(run.status.name).toBe('COMPLETED');
     expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
 

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { prisonerResyncWorkflowId } from '../../common/ids';
+import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Harness } from '../helpers/harness';
-import { invariantViolations, startHarness, waitForResync } from '../helpers/harness';
+import { invariantViolations, startHarness, waitForPrisonerSync } from '../helpers/harness';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { config, eventually } from '../helpers/stack';
 import { TcpProxy } from '../helpers/tcp-proxy';
@@ -35,11 +35,11 @@ test('events that arrive while Temporal is down wait, then run when it is back',
   );
   expect(harness.router.snapshot()['dead-lettered']).toBeUndefined();
   await expect(
-    harness.client.workflow.getHandle(prisonerResyncWorkflowId(prisonNumber)).describe(),
+    harness.client.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber)).describe(),
   ).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
   await proxy.up();
-  const run = await waitForResync(harness, prisonNumber, since, 90_000);
+  const run = await waitForPrisonerSync(harness, prisonNumber, since, 90_000);
   expect(run.status.name).toBe('COMPLETED');
   expect(harness.router.snapshot()['resync-requested']).toBe(1);
   expect(await invariantViolations(harness, prisonNumber)).toEqual([]);

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Producer } from 'kafkajs';
@@ -6,12 +7,13 @@ import type { ApiClients } from '../../adapters/clients';
 import type { Db } from '../../adapters/db';
 import { listPrisonerMappings } from '../../adapters/db';
 import { EventRouter } from '../../clients/router/event-router';
-import { prisonerResyncWorkflowId } from '../../common/ids';
+import { prisonerSyncWorkflowId } from '../../common/ids';
 import { findInvariantViolations } from '../../common/invariant';
 import { createLogger } from '../../common/logger';
 import { startSimulators } from '../../simulators';
 import type { Simulators } from '../../simulators';
 import { SimulatorControl } from '../../simulators/control-client';
+import type { PrisonerSyncResult } from '../../workflows/prisoner-sync';
 import { createSyncWorker } from '../../workers/worker';
 import { config, eventually, kafka, migratedDb, temporalClient, uniqueSuffix, workerConnection } from './stack';
 
@@ -36,6 +38,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** Where the router reaches Temporal (e.g. through a proxy the test can cut); default: the test stack. */
   routerTemporalAddress?: string;
+  /** Alert-level directions the router lets through; default both. */
+  directions?: { nomisToDps: boolean; dpsToNomis: boolean };
 }
 
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -51,6 +55,8 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     dpsPort: 0,
     authPort: 0,
     kafka: { brokers: config.kafka.brokers, topics },
+    // The mapping table is shared by every test file and run: keep this simulator's bookingIds apart.
+    firstBookingId: randomInt(2_000_000, 2_000_000_000),
   });
   const control = new SimulatorControl(simulators.urls);
   const db = await migratedDb();
@@ -81,6 +87,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     taskQueue,
     groupId: `alerts-sync-router-${suffix}`,
     topics,
+    directions: options.directions ?? { nomisToDps: true, dpsToNomis: true },
     logger: createLogger('router', process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'warn'),
   });
   await router.start();
@@ -112,21 +119,21 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   };
 }
 
-/** Waits until the prisoner's resync workflow has a run that started after `since` and has closed. */
-export async function waitForResync(
+/** Waits until the prisoner's sync workflow has a run that started after `since` and has closed. */
+export async function waitForPrisonerSync(
   harness: Harness,
   prisonNumber: string,
   since: Date,
   timeoutMs = 60_000,
 ): Promise<WorkflowExecutionDescription> {
-  const handle = harness.client.workflow.getHandle(prisonerResyncWorkflowId(prisonNumber));
+  const handle = harness.client.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber));
   return eventually(
     async () => {
       const description = await handle.describe();
       const closed = description.status.name !== 'RUNNING';
       return closed && description.startTime >= since ? description : undefined;
     },
-    `the resync of ${prisonNumber} to finish`,
+    `the syncs of ${prisonNumber} to finish`,
     timeoutMs,
   );
 }
@@ -147,4 +154,9 @@ export async function removedPrisonerState(harness: Harness, prisonNumber: strin
     dpsAlerts: await harness.apis.dps.getPrisonerAlerts(prisonNumber),
     mappings: await listPrisonerMappings(harness.db, prisonNumber),
   };
+}
+
+/** The latest run's result of the prisoner's sync workflow. */
+export function prisonerSyncResult(harness: Harness, prisonNumber: string): Promise<PrisonerSyncResult> {
+  return harness.client.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber)).result();
 }

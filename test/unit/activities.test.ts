@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createDpsActivities } from '../../activities/dps';
 import { createNomisActivities } from '../../activities/nomis';
+import type { Db } from '../../adapters/db';
 import type { DpsAlertsApiClient } from '../../adapters/dps';
 import { ApiError, parseRetryAfter } from '../../adapters/http';
 import type { NomisApiClient } from '../../adapters/nomis';
@@ -21,6 +22,7 @@ async function failureOf(run: () => Promise<unknown>): Promise<unknown> {
 
 test('a 404 from NOMIS is non-retryable and typed NomisNotFound', async () => {
   const { getCurrentBookingAlerts } = createNomisActivities({
+    db: {} as Db,
     nomis: nomisThrowing(new ApiError('NOMIS GET ... returned 404', 'NOMIS', 404, false)),
   });
   const failure = await failureOf(() =>
@@ -32,6 +34,7 @@ test('a 404 from NOMIS is non-retryable and typed NomisNotFound', async () => {
 
 test('a 503 with Retry-After is retryable and asks for that delay', async () => {
   const { getCurrentBookingAlerts } = createNomisActivities({
+    db: {} as Db,
     nomis: nomisThrowing(new ApiError('busy', 'NOMIS', 503, true, 7000)),
   });
   const failure = await failureOf(() =>
@@ -42,6 +45,7 @@ test('a 503 with Retry-After is retryable and asks for that delay', async () => 
 
 test('a network error is retryable', async () => {
   const { getCurrentBookingAlerts } = createNomisActivities({
+    db: {} as Db,
     nomis: nomisThrowing(new ApiError('ECONNREFUSED', 'NOMIS', undefined, true)),
   });
   const failure = await failureOf(() =>
@@ -52,7 +56,7 @@ test('a network error is retryable', async () => {
 
 test('a DPS answer that does not match what was sent fails the attempt', async () => {
   const dps = { resyncPrisonerAlerts: async () => [] } as unknown as DpsAlertsApiClient;
-  const { resyncDpsAlerts } = createDpsActivities({ dps });
+  const { resyncDpsAlerts } = createDpsActivities({ dps, db: {} as Db });
   const alert = {
     offenderBookId: 1,
     alertSeq: 1,

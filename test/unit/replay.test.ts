@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import * as workflows from '../../workflows';
 
 // Recorded histories of every workflow type, replayed against today's workflow code: a change that would
 // break running workflows (non-determinism) fails here before it ships. Re-record only with a deliberate

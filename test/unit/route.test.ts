@@ -1,8 +1,9 @@
 import { routeMessage } from '../../clients/router/route';
 
 const topics = { offenderEvents: 'nomis.offender-events', domainEvents: 'hmpps.domain-events' };
-const domain = (event: object) => routeMessage(topics, topics.domainEvents, Buffer.from(JSON.stringify(event)));
-const nomis = (event: object) => routeMessage(topics, topics.offenderEvents, Buffer.from(JSON.stringify(event)));
+const options = { topics, directions: { nomisToDps: true, dpsToNomis: true } };
+const domain = (event: object) => routeMessage(options, topics.domainEvents, Buffer.from(JSON.stringify(event)));
+const nomis = (event: object) => routeMessage(options, topics.offenderEvents, Buffer.from(JSON.stringify(event)));
 const envelope = (eventType: string, additionalInformation: object) => ({
   eventType,
   version: 1,
@@ -23,8 +24,8 @@ describe('prisoner-level events become resync requests', () => {
       }),
     );
     expect(decision).toMatchObject({
-      action: 'resync',
-      targets: [{ prisonNumber: 'A1234BC', syncKind: 'MERGE', request: { removedPrisonNumber: 'B2345CD' } }],
+      action: 'sync',
+      targets: [{ prisonNumber: 'A1234BC', request: { kind: 'resync', removedPrisonNumber: 'B2345CD' } }],
     });
   });
 
@@ -36,15 +37,15 @@ describe('prisoner-level events become resync requests', () => {
         movedToNomsNumber: 'B2345CD',
       }),
     );
-    expect(decision.action === 'resync' && decision.targets.map((t) => t.prisonNumber)).toEqual(['A1234BC', 'B2345CD']);
+    expect(decision.action === 'sync' && decision.targets.map((t) => t.prisonNumber)).toEqual(['A1234BC', 'B2345CD']);
   });
 
   test.each(['NEW_ADMISSION', 'READMISSION', 'READMISSION_SWITCH_BOOKING'])('received %s resyncs', (reason) => {
     expect(
       domain(envelope('prisoner-offender-search.prisoner.received', { nomsNumber: 'A1234BC', reason })),
     ).toMatchObject({
-      action: 'resync',
-      targets: [{ prisonNumber: 'A1234BC', syncKind: 'RESYNC' }],
+      action: 'sync',
+      targets: [{ prisonNumber: 'A1234BC', request: { kind: 'resync' } }],
     });
   });
 
@@ -62,7 +63,7 @@ describe('prisoner-level events become resync requests', () => {
       nomsNumber: 'A1234BC',
       reason: 'NEW_ADMISSION',
     });
-    const id = (d: ReturnType<typeof domain>) => (d.action === 'resync' ? d.targets[0]?.request.eventId : undefined);
+    const id = (d: ReturnType<typeof domain>) => (d.action === 'sync' ? d.targets[0]?.request.eventId : undefined);
     expect(id(domain(event))).toBeDefined();
     expect(id(domain(event))).toBe(id(domain(event)));
     expect(id(domain({ ...event, occurredAt: '2024-06-21T10:15:30+01:00' }))).not.toBe(id(domain(event)));
@@ -112,7 +113,7 @@ describe('malformed messages are dead-lettered with a reason naming the field', 
     ['an array', Buffer.from('[]'), /not a JSON object/],
     ['no eventType', Buffer.from('{"foo":1}'), /eventType: Required/],
   ])('%s', (_what, value, reason) => {
-    const decision = routeMessage(topics, topics.domainEvents, value);
+    const decision = routeMessage(options, topics.domainEvents, value);
     expect(decision.action).toBe('dead-letter');
     expect(decision.action === 'dead-letter' && decision.reason).toMatch(reason);
   });
@@ -136,5 +137,74 @@ describe('malformed messages are dead-lettered with a reason naming the field', 
     expect(decision.action === 'dead-letter' && decision.reason).toContain(
       'additionalInformation.nomsNumber: must be a prison number',
     );
+  });
+});
+
+describe('alert-level events become alert sync requests, unless their direction is switched off', () => {
+  const nomisInsert = {
+    eventType: 'ALERT-INSERTED',
+    eventDatetime: '2024-06-20T10:15:30',
+    offenderIdDisplay: 'A1234BC',
+    bookingId: 1203456,
+    alertSeq: 3,
+    alertType: 'X',
+    alertCode: 'XA',
+    auditModuleName: 'OIDALERT',
+  };
+  const dpsCreated = envelope('person.alert.created', {
+    alertUuid: '8cdadcf3-b003-4116-9956-c99bd8df6a00',
+    alertCode: 'XA',
+    source: 'DPS',
+  });
+
+  test('a NOMIS user change syncs NOMIS -> DPS', () => {
+    expect(nomis(nomisInsert)).toMatchObject({
+      action: 'sync',
+      targets: [
+        {
+          prisonNumber: 'A1234BC',
+          request: {
+            kind: 'alert',
+            change: { direction: 'NOMIS_TO_DPS', action: 'CREATED', bookingId: 1203456, alertSeq: 3 },
+          },
+        },
+      ],
+    });
+  });
+
+  test('a DPS user change syncs DPS -> NOMIS', () => {
+    expect(domain(dpsCreated)).toMatchObject({
+      action: 'sync',
+      targets: [
+        {
+          prisonNumber: 'A1234BC',
+          request: {
+            kind: 'alert',
+            change: {
+              direction: 'DPS_TO_NOMIS',
+              action: 'CREATED',
+              dpsAlertId: '8cdadcf3-b003-4116-9956-c99bd8df6a00',
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  test('each direction can be switched off on its own', () => {
+    const off = (nomisToDps: boolean, dpsToNomis: boolean) => ({ topics, directions: { nomisToDps, dpsToNomis } });
+    const asBuffer = (event: object) => Buffer.from(JSON.stringify(event));
+    expect(routeMessage(off(false, true), topics.offenderEvents, asBuffer(nomisInsert))).toMatchObject({
+      action: 'skip',
+      reason: 'direction-switched-off',
+    });
+    expect(routeMessage(off(false, true), topics.domainEvents, asBuffer(dpsCreated))).toMatchObject({ action: 'sync' });
+    expect(routeMessage(off(true, false), topics.domainEvents, asBuffer(dpsCreated))).toMatchObject({
+      action: 'skip',
+      reason: 'direction-switched-off',
+    });
+    expect(routeMessage(off(true, false), topics.offenderEvents, asBuffer(nomisInsert))).toMatchObject({
+      action: 'sync',
+    });
   });
 });

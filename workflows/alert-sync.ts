@@ -1,0 +1,125 @@
+import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
+import { ALERT_API_ACTIVITY, DATABASE_ACTIVITY } from '../common/retry-policies';
+import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
+import { SyncKind } from '../common/sync-kinds';
+import type { AlertChange } from './messages';
+
+const api = proxyActivities<SyncActivities>(ALERT_API_ACTIVITY);
+const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
+
+type NomisChange = Extract<AlertChange, { direction: 'NOMIS_TO_DPS' }>;
+type DpsChange = Extract<AlertChange, { direction: 'DPS_TO_NOMIS' }>;
+
+export interface AlertSyncInput<C extends AlertChange> {
+  prisonNumber: string;
+  change: C;
+  /** Last try for an update/delete whose mapping is missing: fail visibly instead of asking to be deferred. */
+  finalAttempt: boolean;
+}
+
+export type AlertSyncOutcome =
+  | { outcome: 'created' | 'updated' | 'deleted'; dpsAlertId?: string; bookingId?: number; alertSeq?: number }
+  | { outcome: 'skipped'; why: string }
+  | { outcome: 'mapping-missing' };
+
+function mappingMissing(input: AlertSyncInput<AlertChange>, key: string): AlertSyncOutcome {
+  if (!input.finalAttempt) return { outcome: 'mapping-missing' };
+  throw ApplicationFailure.nonRetryable(
+    `${input.change.action} of alert ${key} of ${input.prisonNumber}: no mapping after waiting for it (create event lost or failed?)`,
+    'MappingNotFound',
+  );
+}
+
+/** ADR002, NOMIS -> DPS: one NOMIS alert created, updated or deleted; DPS follows and the mapping is kept. */
+export async function nomisAlertToDpsWorkflow(input: AlertSyncInput<NomisChange>): Promise<AlertSyncOutcome> {
+  const { prisonNumber, change } = input;
+  const { bookingId, alertSeq } = change;
+  const key = `${bookingId}/${alertSeq}`;
+  upsertSearchAttributes([
+    { key: PRISON_NUMBER, value: prisonNumber },
+    { key: SYNC_KIND, value: SyncKind.nomisToDps },
+  ]);
+
+  // 1. Where the alert is mapped to, if anywhere.
+  const mapping = await db.findMappingByNomisAlert({ bookingId, alertSeq });
+  if (change.action === 'CREATED') {
+    if (mapping) return { outcome: 'skipped', why: `already mapped to DPS ${mapping.dpsAlertId} (duplicate event)` };
+    // 2. The alert as NOMIS has it now; gone means a delete event follows.
+    const alert = await api.getNomisAlert({ bookingId, alertSeq });
+    if (!alert) return { outcome: 'skipped', why: `NOMIS alert ${key} no longer exists` };
+    if (alert.bookingSequence !== 1) return { outcome: 'skipped', why: `NOMIS alert ${key} is on a previous booking` };
+    // 3. Create it in DPS (adopting one an interrupted attempt already created), 4. record the pair.
+    const { dpsAlertId } = await api.createDpsAlertFromNomis({ prisonNumber, alert });
+    await db.createAlertMapping({
+      prisonNumber,
+      dpsAlertId,
+      nomisBookingId: bookingId,
+      nomisAlertSequence: alertSeq,
+      mappingType: 'NOMIS_CREATED',
+    });
+    log.info('NOMIS alert created in DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId });
+    return { outcome: 'created', dpsAlertId, bookingId, alertSeq };
+  }
+  if (!mapping) return mappingMissing(input, key);
+  if (change.action === 'UPDATED') {
+    const alert = await api.getNomisAlert({ bookingId, alertSeq });
+    if (!alert) return { outcome: 'skipped', why: `NOMIS alert ${key} no longer exists` };
+    const result = await api.updateDpsAlertFromNomis({ prisonNumber, dpsAlertId: mapping.dpsAlertId, alert });
+    if (result === 'gone') return { outcome: 'skipped', why: `DPS alert ${mapping.dpsAlertId} no longer exists` };
+    log.info('NOMIS alert update copied to DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId: mapping.dpsAlertId });
+    return { outcome: 'updated', dpsAlertId: mapping.dpsAlertId, bookingId, alertSeq };
+  }
+  await api.deleteDpsAlert({ prisonNumber, dpsAlertId: mapping.dpsAlertId });
+  await db.deleteAlertMapping({ prisonNumber, dpsAlertId: mapping.dpsAlertId });
+  log.info('NOMIS alert deletion copied to DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId: mapping.dpsAlertId });
+  return { outcome: 'deleted', dpsAlertId: mapping.dpsAlertId, bookingId, alertSeq };
+}
+
+/** ADR002, DPS -> NOMIS: one alert created, updated or deleted by a DPS user; NOMIS follows. */
+export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>): Promise<AlertSyncOutcome> {
+  const { prisonNumber, change } = input;
+  const { dpsAlertId } = change;
+  upsertSearchAttributes([
+    { key: PRISON_NUMBER, value: prisonNumber },
+    { key: SYNC_KIND, value: SyncKind.dpsToNomis },
+  ]);
+
+  // 1. Where the alert is mapped to, if anywhere.
+  const mapping = await db.findMappingByDpsAlert({ dpsAlertId });
+  if (change.action === 'CREATED') {
+    if (mapping)
+      return {
+        outcome: 'skipped',
+        why: `already mapped to NOMIS ${mapping.nomisBookingId}/${mapping.nomisAlertSequence}`,
+      };
+    // 2. The alert as DPS has it now; gone means a delete event follows.
+    const alert = await api.getDpsAlert({ dpsAlertId });
+    if (!alert) return { outcome: 'skipped', why: `DPS alert ${dpsAlertId} no longer exists` };
+    // 3. Create it on the current NOMIS booking (adopting an interrupted attempt's), 4. record the pair.
+    const { bookingId, alertSeq } = await api.createNomisAlertFromDps({ prisonNumber, alert });
+    await db.createAlertMapping({
+      prisonNumber,
+      dpsAlertId,
+      nomisBookingId: bookingId,
+      nomisAlertSequence: alertSeq,
+      mappingType: 'DPS_CREATED',
+    });
+    log.info('DPS alert created in NOMIS', { prisonNumber, dpsAlertId, bookingId, alertSeq });
+    return { outcome: 'created', dpsAlertId, bookingId, alertSeq };
+  }
+  if (!mapping) return mappingMissing(input, dpsAlertId);
+  const { nomisBookingId: bookingId, nomisAlertSequence: alertSeq } = mapping;
+  if (change.action === 'UPDATED') {
+    const alert = await api.getDpsAlert({ dpsAlertId });
+    if (!alert) return { outcome: 'skipped', why: `DPS alert ${dpsAlertId} no longer exists` };
+    const result = await api.updateNomisAlertFromDps({ prisonNumber, bookingId, alertSeq, alert });
+    if (result === 'gone') return { outcome: 'skipped', why: `NOMIS alert ${bookingId}/${alertSeq} no longer exists` };
+    log.info('DPS alert update copied to NOMIS', { prisonNumber, dpsAlertId, bookingId, alertSeq });
+    return { outcome: 'updated', dpsAlertId, bookingId, alertSeq };
+  }
+  await api.deleteNomisAlert({ prisonNumber, bookingId, alertSeq });
+  await db.deleteAlertMapping({ prisonNumber, dpsAlertId });
+  log.info('DPS alert deletion copied to NOMIS', { prisonNumber, dpsAlertId, bookingId, alertSeq });
+  return { outcome: 'deleted', dpsAlertId, bookingId, alertSeq };
+}

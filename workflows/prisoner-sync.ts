@@ -1,0 +1,194 @@
+import {
+  allHandlersFinished,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  log,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { alertSyncWorkflowId } from '../common/ids';
+import { DEFERRAL_DELAY, MAX_MAPPING_DEFERRALS } from '../common/retry-policies';
+import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
+import { SyncKind } from '../common/sync-kinds';
+import type { AlertSyncOutcome } from './alert-sync';
+import { dpsAlertToNomisWorkflow, nomisAlertToDpsWorkflow } from './alert-sync';
+import type { AlertSyncRequest, PrisonerSyncProgress, ResyncRequest, SyncRequest } from './messages';
+import { prisonerSyncProgressQuery, syncRequestedSignal } from './messages';
+import type { ResyncPassSummary } from './prisoner-resync';
+import { prisonerResyncWorkflow } from './prisoner-resync';
+
+export interface PrisonerSyncInput {
+  prisonNumber: string;
+  /** Requests carried over by continue-as-new (or given at start instead of by signal). */
+  requests?: SyncRequest[];
+  /** Event ids already handled by earlier runs of this chain. */
+  handledEventIds?: string[];
+}
+
+export interface AlertSyncRecord {
+  reason: string;
+  workflowId: string;
+  outcome: AlertSyncOutcome['outcome'] | 'failed';
+  failure?: { type?: string; message: string };
+}
+
+export interface PrisonerSyncResult {
+  prisonNumber: string;
+  passes: ResyncPassSummary[];
+  failedResyncs: Array<{ workflowId: string; type?: string; message: string }>;
+  alertSyncs: AlertSyncRecord[];
+  /** NOMIS -> DPS alert changes made redundant by a resync queued after them. */
+  absorbed: number;
+  duplicatesIgnored: number;
+}
+
+/** Keeps the duplicate filter's memory bounded across a long chain of runs. */
+const MAX_REMEMBERED_EVENT_IDS = 200;
+
+/**
+ * All syncs of one prisoner, one at a time, in arrival order (workflow id `prisoner-sync-{prisonNumber}`,
+ * fed by signal-with-start). Alert-level syncs and resyncs run as child workflows, so each is a short,
+ * separately visible run, and they never interleave for one prisoner; different prisoners run in parallel.
+ *
+ * Coalescing: every resync request waiting in the queue becomes ONE resync, which reads NOMIS afresh. The
+ * NOMIS -> DPS alert changes queued before it are covered by it and dropped (absorbed); DPS -> NOMIS changes
+ * queued before it run first — otherwise the resync would delete a DPS user's new alert that NOMIS does not
+ * have yet.
+ */
+export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<PrisonerSyncResult> {
+  const { prisonNumber } = input;
+  const queue: SyncRequest[] = [...(input.requests ?? [])];
+  const handled = new Set(input.handledEventIds ?? []);
+  const result: PrisonerSyncResult = {
+    prisonNumber,
+    passes: [],
+    failedResyncs: [],
+    alertSyncs: [],
+    absorbed: 0,
+    duplicatesIgnored: 0,
+  };
+  let current: string | undefined;
+
+  setHandler(syncRequestedSignal, (request) => {
+    if (request.eventId && handled.has(request.eventId)) {
+      result.duplicatesIgnored++;
+      log.info('duplicate sync request ignored', { prisonNumber, eventId: request.eventId, reason: request.reason });
+      return;
+    }
+    if (request.eventId) handled.add(request.eventId);
+    queue.push(request);
+  });
+  setHandler(
+    prisonerSyncProgressQuery,
+    (): PrisonerSyncProgress => ({
+      prisonNumber,
+      resyncPasses: result.passes.length,
+      alertSyncs: result.alertSyncs.length,
+      pendingRequests: queue.length,
+      duplicatesIgnored: result.duplicatesIgnored,
+      current,
+    }),
+  );
+  for (const request of queue) if (request.eventId) handled.add(request.eventId);
+  upsertSearchAttributes([
+    { key: PRISON_NUMBER, value: prisonNumber },
+    { key: SYNC_KIND, value: SyncKind.prisoner },
+  ]);
+
+  // Requests arrive as the signal of signal-with-start, delivered as soon as the handler is set.
+  await condition(() => queue.length > 0, '1 minute');
+
+  while (queue.length > 0) {
+    const lastResync = queue.map((r) => r.kind).lastIndexOf('resync');
+    if (lastResync >= 0) {
+      const batch = queue.splice(0, lastResync + 1);
+      for (const request of batch) {
+        if (request.kind !== 'alert') continue;
+        if (request.change.direction === 'DPS_TO_NOMIS') await runAlertSync(request);
+        else result.absorbed++;
+      }
+      await runResync(batch.filter((r): r is ResyncRequest => r.kind === 'resync'));
+    } else {
+      const request = queue.shift() as AlertSyncRequest;
+      await runAlertSync(request);
+    }
+
+    if (workflowInfo().continueAsNewSuggested && queue.length > 0) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof prisonerSyncWorkflow>({
+        prisonNumber,
+        requests: queue,
+        handledEventIds: [...handled].slice(-MAX_REMEMBERED_EVENT_IDS),
+      });
+    }
+  }
+  current = undefined;
+  setCurrentDetails(
+    `done: ${result.passes.length} resync(s), ${result.alertSyncs.length} alert sync(s), ${result.absorbed} absorbed`,
+  );
+  await condition(allHandlersFinished);
+  return result;
+
+  async function runResync(requests: ResyncRequest[]): Promise<void> {
+    const reasons = requests.map((r) => r.reason);
+    const removedPrisonNumbers = [...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : [])))];
+    const workflowId = `resync-${prisonNumber}-${uuid4().slice(0, 8)}`;
+    current = `${workflowId}: ${reasons.join('; ')}`;
+    setCurrentDetails(current);
+    // A failed resync (e.g. NomisNotFound) stays visible as its own failed run; the queue goes on.
+    try {
+      result.passes.push(
+        await executeChild(prisonerResyncWorkflow, {
+          workflowId,
+          args: [{ prisonNumber, reasons, removedPrisonNumbers }],
+          staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ChildWorkflowFailure)) throw err;
+      result.failedResyncs.push({ workflowId, ...describeFailure(err) });
+      log.warn('resync failed', { prisonNumber, workflowId, ...describeFailure(err) });
+    }
+  }
+
+  async function runAlertSync(request: AlertSyncRequest): Promise<void> {
+    const { change } = request;
+    const alertKey =
+      change.direction === 'NOMIS_TO_DPS' ? `nomis-${change.bookingId}-${change.alertSeq}` : `dps-${change.dpsAlertId.slice(0, 8)}`;
+    const workflowId = alertSyncWorkflowId(prisonNumber, `${alertKey}-${change.action.toLowerCase()}`, uuid4().slice(0, 8));
+    const finalAttempt = (request.deferrals ?? 0) >= MAX_MAPPING_DEFERRALS;
+    current = `${workflowId}: ${request.reason}`;
+    setCurrentDetails(current);
+    const options = { workflowId, staticSummary: `${request.reason} (${prisonNumber})` };
+    try {
+      const outcome =
+        change.direction === 'NOMIS_TO_DPS'
+          ? await executeChild(nomisAlertToDpsWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] })
+          : await executeChild(dpsAlertToNomisWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] });
+      result.alertSyncs.push({ reason: request.reason, workflowId, outcome: outcome.outcome });
+      if (outcome.outcome === 'mapping-missing') {
+        // Out of order: its create may be queued behind it. Put it back and give the create time to land.
+        queue.push({ ...request, deferrals: (request.deferrals ?? 0) + 1 });
+        if (queue.length === 1) await sleep(DEFERRAL_DELAY);
+      }
+    } catch (err) {
+      if (!(err instanceof ChildWorkflowFailure)) throw err;
+      result.alertSyncs.push({ reason: request.reason, workflowId, outcome: 'failed', failure: describeFailure(err) });
+      log.warn('alert sync failed', { prisonNumber, workflowId, ...describeFailure(err) });
+    }
+  }
+}
+
+function describeFailure(err: ChildWorkflowFailure): { type?: string; message: string } {
+  // Child failure -> (activity failure ->) application failure: report the innermost, typed cause.
+  let cause: Error | undefined = err;
+  while (cause?.cause instanceof Error) cause = cause.cause;
+  const type = cause && 'type' in cause && typeof cause.type === 'string' ? cause.type : undefined;
+  return { type, message: cause?.message ?? err.message };
+}

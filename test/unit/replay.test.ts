@@ -19,9 +19,7 @@ test('there is a recorded history for every workflow type', () => {
   const recorded = new Set(
     histories.map((file) => load(file).events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
   );
-  const exported = Object.keys(require('../../workflows') as Record<string, unknown>).filter((name) =>
-    name.endsWith('Workflow'),
-  );
+  const exported = Object.keys(workflows).filter((name) => name.endsWith('Workflow'));
   expect([...recorded].sort()).toEqual(exported.sort());
 });
 

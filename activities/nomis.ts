@@ -23,6 +23,22 @@ export function createNomisActivities(deps: { nomis: NomisApiClient; db: Db }) {
       return latestBookingAlerts;
     },
 
+    /**
+     * Idempotent: a read. Whether the NOMIS alert is still on one of this prisoner's bookings — a booking move
+     * or merge can hand it to another prisoner, whose alert a stale DPS change must not touch.
+     */
+    async isNomisAlertOfPrisoner(input: {
+      prisonNumber: string;
+      bookingId: number;
+      alertSeq: number;
+    }): Promise<boolean> {
+      const alerts = await orNullIfGone(() => deps.nomis.getAlertsToMigrate(input.prisonNumber, signal()));
+      if (!alerts) return false;
+      return [...alerts.latestBookingAlerts, ...alerts.previousBookingsAlerts].some(
+        (a) => a.bookingId === input.bookingId && a.alertSequence === input.alertSeq,
+      );
+    },
+
     /** Idempotent: a read; null when the alert is gone (a later delete event will follow). */
     async getNomisAlert(input: { bookingId: number; alertSeq: number }): Promise<NomisAlert | null> {
       return orNullIfGone(() => deps.nomis.getAlert(input.bookingId, input.alertSeq, signal()));

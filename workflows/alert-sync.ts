@@ -110,6 +110,13 @@ export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>):
   }
   if (!mapping) return mappingMissing(input, dpsAlertId);
   const { nomisBookingId: bookingId, nomisAlertSequence: alertSeq } = mapping;
+  // 2. NOMIS is authoritative for whose alert it is: after a booking move it may be another prisoner's now.
+  if (!(await api.isNomisAlertOfPrisoner({ prisonNumber, bookingId, alertSeq }))) {
+    return {
+      outcome: 'skipped',
+      why: `NOMIS alert ${bookingId}/${alertSeq} is no longer on a booking of ${prisonNumber}`,
+    };
+  }
   if (change.action === 'UPDATED') {
     const alert = await api.getDpsAlert({ dpsAlertId });
     if (!alert) return { outcome: 'skipped', why: `DPS alert ${dpsAlertId} no longer exists` };

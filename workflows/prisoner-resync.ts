@@ -35,7 +35,9 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
     { key: SYNC_KIND, value: merge ? SyncKind.merge : SyncKind.resync },
   ]);
   setCurrentDetails(
-    merge ? `merging ${removedPrisonNumbers.join(', ')} into ${prisonNumber}` : `resyncing ${prisonNumber} (${reasons.join('; ')})`,
+    merge
+      ? `merging ${removedPrisonNumbers.join(', ')} into ${prisonNumber}`
+      : `resyncing ${prisonNumber} (${reasons.join('; ')})`,
   );
 
   // 1. Every alert on the prisoner's current NOMIS booking (a 404 fails the run: never resync "nothing").

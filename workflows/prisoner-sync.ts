@@ -137,7 +137,9 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
 
   async function runResync(requests: ResyncRequest[]): Promise<void> {
     const reasons = requests.map((r) => r.reason);
-    const removedPrisonNumbers = [...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : [])))];
+    const removedPrisonNumbers = [
+      ...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : []))),
+    ];
     const workflowId = `resync-${prisonNumber}-${uuid4().slice(0, 8)}`;
     current = `${workflowId}: ${reasons.join('; ')}`;
     setCurrentDetails(current);
@@ -160,8 +162,14 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   async function runAlertSync(request: AlertSyncRequest): Promise<void> {
     const { change } = request;
     const alertKey =
-      change.direction === 'NOMIS_TO_DPS' ? `nomis-${change.bookingId}-${change.alertSeq}` : `dps-${change.dpsAlertId.slice(0, 8)}`;
-    const workflowId = alertSyncWorkflowId(prisonNumber, `${alertKey}-${change.action.toLowerCase()}`, uuid4().slice(0, 8));
+      change.direction === 'NOMIS_TO_DPS'
+        ? `nomis-${change.bookingId}-${change.alertSeq}`
+        : `dps-${change.dpsAlertId.slice(0, 8)}`;
+    const workflowId = alertSyncWorkflowId(
+      prisonNumber,
+      `${alertKey}-${change.action.toLowerCase()}`,
+      uuid4().slice(0, 8),
+    );
     const finalAttempt = (request.deferrals ?? 0) >= MAX_MAPPING_DEFERRALS;
     current = `${workflowId}: ${request.reason}`;
     setCurrentDetails(current);

@@ -82,6 +82,7 @@ export class EventRouter {
   private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
     const decision = routeMessage(this.options, topic, message.value);
     const where = { topic, partition, offset: message.offset };
+    this.count('messages');
     switch (decision.action) {
       case 'dead-letter':
         await this.deadLetter(decision, topic, partition, message.offset, message.key, message.value, message.headers);

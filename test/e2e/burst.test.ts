@@ -44,9 +44,8 @@ async function settle(prisonNumbers: string[]): Promise<void> {
     async () => {
       const { eventsPublished } = await harness.control.state();
       const consumed = harness.router.snapshot().messages ?? 0;
-      let running = 0;
-      for await (const _ of harness.client.workflow.list({ query })) running++;
-      quietChecks = consumed >= eventsPublished + producedByTest && running === 0 ? quietChecks + 1 : 0;
+      const running = await harness.client.workflow.count(query);
+      quietChecks = consumed >= eventsPublished + producedByTest && running.count === 0 ? quietChecks + 1 : 0;
       return quietChecks >= 3 ? true : undefined;
     },
     'the burst to settle',

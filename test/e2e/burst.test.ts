@@ -149,12 +149,12 @@ test.each(seeds)(
     await settle([prisoner, mergedAway, moveTarget]);
 
     if (process.env.BURST_DEBUG) {
-    for (const p of [prisoner, mergedAway, moveTarget]) {
-      console.log(p, JSON.stringify(await harness.control.state(p)).slice(0, 4000));
-      console.log(p, JSON.stringify(await listPrisonerMappings(harness.db, p)));
+      for (const p of [prisoner, mergedAway, moveTarget]) {
+        console.log(p, JSON.stringify(await harness.control.state(p)).slice(0, 4000));
+        console.log(p, JSON.stringify(await listPrisonerMappings(harness.db, p)));
+      }
     }
-  }
-  expect(await invariantViolations(harness, prisoner)).toEqual([]);
+    expect(await invariantViolations(harness, prisoner)).toEqual([]);
     expect(await invariantViolations(harness, moveTarget)).toEqual([]);
     expect(await harness.apis.dps.getPrisonerAlerts(mergedAway)).toEqual([]);
     expect(await listPrisonerMappings(harness.db, mergedAway)).toEqual([]);

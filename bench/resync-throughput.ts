@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
 import { createDb, listPrisonerMappings, migrateLatest } from '../adapters/db';
@@ -20,7 +20,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
-  const simulators = await startSimulators({ nomisPort: 0, dpsPort: 0, authPort: 0, kafka: null });
+  // Its own bookingId range: the mapping table is shared with the dev stack's simulators.
+  const simulators = await startSimulators({
+    nomisPort: 0,
+    dpsPort: 0,
+    authPort: 0,
+    kafka: null,
+    firstBookingId: randomInt(2_000_000, 2_000_000_000),
+  });
   const control = new SimulatorControl(simulators.urls);
   const db = createDb(config.postgres.url, { min: 0, max: 20 });
   await migrateLatest(db);

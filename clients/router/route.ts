@@ -12,7 +12,7 @@ import {
   RESYNC_RECEIVED_REASONS,
   SYNC_AUDIT_MODULE,
 } from '../../common/contract';
-import type { SyncRequest } from '../../workflows/messages';
+import type { AlertSyncRequest, SyncRequest } from '../../workflows/messages';
 
 // Decides what one Kafka message means, without side effects: which prisoners to resync, what to skip and
 // count, or why it is dead-lettered. Unit-tested on its own; the router only carries the decision out.
@@ -105,31 +105,35 @@ function routeNomisEvent(eventType: string, json: unknown, eventId: string, opti
     };
   }
   const { bookingId, alertSeq, alertCode } = event;
-  if (!options.directions.nomisToDps) {
+  const action = ACTIONS[event.eventType];
+  return alertSync(options, eventType, prisonNumber, {
+    kind: 'alert',
+    reason: `NOMIS alert ${bookingId}/${alertSeq}${alertCode ? ` ${alertCode}` : ''} ${action.toLowerCase()}`,
+    eventId,
+    change: { direction: 'NOMIS_TO_DPS', action, bookingId, alertSeq, alertCode },
+  });
+}
+
+/** An alert-level change to sync, unless its direction is switched off (ADR002's end state). */
+function alertSync(
+  options: RouteOptions,
+  eventType: string,
+  prisonNumber: string,
+  request: AlertSyncRequest,
+): RouteDecision {
+  const { direction } = request.change;
+  const on = direction === 'NOMIS_TO_DPS' ? options.directions.nomisToDps : options.directions.dpsToNomis;
+  if (!on) {
+    const variable = direction === 'NOMIS_TO_DPS' ? 'SYNC_NOMIS_TO_DPS' : 'SYNC_DPS_TO_NOMIS';
     return {
       action: 'skip',
       eventType,
       reason: 'direction-switched-off',
       prisonNumber,
-      detail: `NOMIS -> DPS sync is off (SYNC_NOMIS_TO_DPS)`,
+      detail: `${direction} sync is off (${variable})`,
     };
   }
-  const action = ACTIONS[event.eventType];
-  return {
-    action: 'sync',
-    eventType,
-    targets: [
-      {
-        prisonNumber,
-        request: {
-          kind: 'alert',
-          reason: `NOMIS alert ${bookingId}/${alertSeq} ${alertCode ?? ''} ${action.toLowerCase()}`.replace('  ', ' '),
-          eventId,
-          change: { direction: 'NOMIS_TO_DPS', action, bookingId, alertSeq, alertCode },
-        },
-      },
-    ],
-  };
+  return { action: 'sync', eventType, targets: [{ prisonNumber, request }] };
 }
 
 function routeDomainEvent(eventType: string, json: unknown, eventId: string, options: RouteOptions): RouteDecision {
@@ -200,32 +204,14 @@ function routeDomainEvent(eventType: string, json: unknown, eventId: string, opt
       if (source !== 'DPS') {
         return { action: 'skip', eventType, reason: 'not-from-dps', prisonNumber, detail: `source ${source}` };
       }
-      if (!options.directions.dpsToNomis) {
-        return {
-          action: 'skip',
-          eventType,
-          reason: 'direction-switched-off',
-          prisonNumber,
-          detail: `DPS -> NOMIS sync is off (SYNC_DPS_TO_NOMIS)`,
-        };
-      }
       const action = ACTIONS[event.eventType];
       const { alertCode } = event.additionalInformation;
-      return {
-        action: 'sync',
-        eventType,
-        targets: [
-          {
-            prisonNumber,
-            request: {
-              kind: 'alert',
-              reason: `DPS alert ${alertUuid} ${alertCode} ${action.toLowerCase()}`,
-              eventId,
-              change: { direction: 'DPS_TO_NOMIS', action, dpsAlertId: alertUuid, alertCode },
-            },
-          },
-        ],
-      };
+      return alertSync(options, eventType, prisonNumber, {
+        kind: 'alert',
+        reason: `DPS alert ${alertUuid} ${alertCode} ${action.toLowerCase()}`,
+        eventId,
+        change: { direction: 'DPS_TO_NOMIS', action, dpsAlertId: alertUuid, alertCode },
+      });
     }
     default:
       return {

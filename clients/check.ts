@@ -1,5 +1,6 @@
 import { createApiClients } from '../adapters/clients';
 import { createDb, listPrisonerMappings } from '../adapters/db';
+import { ApiError } from '../adapters/http';
 import { loadConfig } from '../common/config';
 import { findInvariantViolations } from '../common/invariant';
 
@@ -16,11 +17,18 @@ async function main(prisonNumbers: string[]): Promise<void> {
   try {
     for (const prisonNumber of prisonNumbers) {
       const [nomis, dps, mappings] = await Promise.all([
-        apis.nomis.getAlertsToMigrate(prisonNumber),
+        // Not in NOMIS (merged away, or unknown): in sync means no DPS alerts and no mappings.
+        apis.nomis
+          .getAlertsToMigrate(prisonNumber)
+          .then((alerts) => alerts.latestBookingAlerts)
+          .catch((err: unknown) => {
+            if (err instanceof ApiError && err.status === 404) return [];
+            throw err;
+          }),
         apis.dps.getPrisonerAlerts(prisonNumber),
         listPrisonerMappings(db, prisonNumber),
       ]);
-      const problems = findInvariantViolations(prisonNumber, nomis.latestBookingAlerts, dps, mappings);
+      const problems = findInvariantViolations(prisonNumber, nomis, dps, mappings);
       if (problems.length) outOfSync++;
       console.log(
         problems.length

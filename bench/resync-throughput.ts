@@ -1,10 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
-import { createDb, listPrisonerMappings, migrateLatest } from '../adapters/db';
+import { createDb, migrateLatest } from '../adapters/db';
+import { readInvariantViolations } from '../adapters/sync-check';
 import { connectClient, requestResync } from '../clients/temporal';
 import { loadConfig } from '../common/config';
-import { findInvariantViolations } from '../common/invariant';
 import { startSimulators } from '../simulators';
 import { SimulatorControl } from '../simulators/control-client';
 import { createSyncWorker } from '../workers/worker';
@@ -86,12 +86,7 @@ async function main(): Promise<void> {
   // Spot-check the outcome, so a fast but wrong run cannot pass for a result.
   let violations = 0;
   for (const prisonNumber of prisonNumbers.slice(0, 20)) {
-    const [nomis, dps, mappings] = await Promise.all([
-      apis.nomis.getAlertsToMigrate(prisonNumber),
-      apis.dps.getPrisonerAlerts(prisonNumber),
-      listPrisonerMappings(db, prisonNumber),
-    ]);
-    violations += findInvariantViolations(prisonNumber, nomis.latestBookingAlerts, dps, mappings).length;
+    violations += (await readInvariantViolations({ ...apis, db }, prisonNumber)).violations.length;
   }
 
   console.log(

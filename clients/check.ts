@@ -1,8 +1,7 @@
 import { createApiClients } from '../adapters/clients';
-import { createDb, listPrisonerMappings } from '../adapters/db';
-import { ApiError } from '../adapters/http';
+import { createDb } from '../adapters/db';
+import { readInvariantViolations } from '../adapters/sync-check';
 import { loadConfig } from '../common/config';
-import { findInvariantViolations } from '../common/invariant';
 
 // Operator command: is a prisoner in sync (contract §6)? Reads NOMIS, DPS and the mapping table, prints what
 // differs, exits 1 if anything does.
@@ -16,24 +15,16 @@ async function main(prisonNumbers: string[]): Promise<void> {
   let outOfSync = 0;
   try {
     for (const prisonNumber of prisonNumbers) {
-      const [nomis, dps, mappings] = await Promise.all([
-        // Not in NOMIS (merged away, or unknown): in sync means no DPS alerts and no mappings.
-        apis.nomis
-          .getAlertsToMigrate(prisonNumber)
-          .then((alerts) => alerts.latestBookingAlerts)
-          .catch((err: unknown) => {
-            if (err instanceof ApiError && err.status === 404) return [];
-            throw err;
-          }),
-        apis.dps.getPrisonerAlerts(prisonNumber),
-        listPrisonerMappings(db, prisonNumber),
-      ]);
-      const problems = findInvariantViolations(prisonNumber, nomis, dps, mappings);
+      const {
+        violations: problems,
+        dpsAlerts,
+        mappings,
+      } = await readInvariantViolations({ ...apis, db }, prisonNumber);
       if (problems.length) outOfSync++;
       console.log(
         problems.length
           ? `${prisonNumber}: OUT OF SYNC\n  ${problems.join('\n  ')}`
-          : `${prisonNumber}: in sync (${dps.length} alerts, ${mappings.length} mappings)`,
+          : `${prisonNumber}: in sync (${dpsAlerts} alerts, ${mappings} mappings)`,
       );
     }
   } finally {

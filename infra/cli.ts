@@ -2,7 +2,16 @@ import path from 'node:path';
 import { loadConfig } from '../common/config';
 import type { Config } from '../common/config';
 import type { InfraService } from './stack';
-import { INFRA_SERVICES, REPO_ROOT, infraSpecs, processManager, startInfra, stateDir, stopInfra } from './stack';
+import {
+  INFRA_SERVICES,
+  REPO_ROOT,
+  infraSpecs,
+  processManager,
+  redact,
+  startInfra,
+  stateDir,
+  stopInfra,
+} from './stack';
 import { bootstrapDemo, demoInstructions } from '../clients/demo';
 import { APP_SERVICES, appSpecs, startApp, stopApp } from './app';
 
@@ -72,7 +81,7 @@ function summary(config: Config): void {
 Temporal Web UI:   ${config.temporal.uiUrl}
 Temporal gRPC:     ${config.temporal.address} (namespace ${config.temporal.namespace})
 Kafka bootstrap:   ${config.kafka.brokers.join(',')}
-PostgreSQL:        ${config.postgres.url.replace(/:[^:@/]*@/, ':****@')}${config.postgres.embedded ? ' (embedded)' : ' (external)'}
+PostgreSQL:        ${redact(config.postgres.url)}${config.postgres.embedded ? ' (embedded)' : ' (external)'}
 Logs:              ${path.dirname(manager.logFile('x'))}/<service>.log
 Stop everything:   bin/stop`);
 }

@@ -1,4 +1,5 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import { createActivities } from '../activities';
 
@@ -19,5 +20,3 @@ export function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
     activities: createActivities(options.deps),
   });
 }
-
-export { NativeConnection };

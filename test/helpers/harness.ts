@@ -6,9 +6,9 @@ import { createApiClients } from '../../adapters/clients';
 import type { ApiClients } from '../../adapters/clients';
 import type { Db } from '../../adapters/db';
 import { listPrisonerMappings } from '../../adapters/db';
+import { readInvariantViolations } from '../../adapters/sync-check';
 import { EventRouter } from '../../clients/router/event-router';
 import { prisonerSyncWorkflowId } from '../../common/ids';
-import { findInvariantViolations } from '../../common/invariant';
 import { createLogger } from '../../common/logger';
 import { startSimulators } from '../../simulators';
 import type { Simulators } from '../../simulators';
@@ -140,12 +140,7 @@ export async function waitForPrisonerSync(
 
 /** Contract §6 for one prisoner, read through the same public APIs the sync uses. */
 export async function invariantViolations(harness: Harness, prisonNumber: string): Promise<string[]> {
-  const [nomis, dps, mappings] = await Promise.all([
-    harness.apis.nomis.getAlertsToMigrate(prisonNumber),
-    harness.apis.dps.getPrisonerAlerts(prisonNumber),
-    listPrisonerMappings(harness.db, prisonNumber),
-  ]);
-  return findInvariantViolations(prisonNumber, nomis.latestBookingAlerts, dps, mappings);
+  return (await readInvariantViolations({ ...harness.apis, db: harness.db }, prisonNumber)).violations;
 }
 
 /** A merged-away prisoner: gone from NOMIS, no alerts in DPS, no mapping rows. */

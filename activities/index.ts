@@ -1,15 +1,20 @@
+import type { Client } from '@temporalio/client';
 import type { Db } from '../adapters/db';
 import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { NomisApiClient } from '../adapters/nomis';
+import { createBulkResyncActivities } from './bulk-resync';
 import { createDpsActivities } from './dps';
 import { createMappingActivities } from './mappings';
 import { createNomisActivities } from './nomis';
+import { createReconciliationActivities } from './reconciliation';
 import { createStackCheckActivities } from './stack-check';
 
 export interface ActivityDeps {
   db: Db;
   nomis: NomisApiClient;
   dps: DpsAlertsApiClient;
+  /** For activities that ask prisoners' workflows for resyncs (signal-with-start). */
+  temporal: Client;
 }
 
 /** Every activity the sync worker registers, built from injected dependencies. */
@@ -19,6 +24,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createNomisActivities(deps),
     ...createDpsActivities(deps),
     ...createMappingActivities(deps),
+    ...createBulkResyncActivities(deps),
+    ...createReconciliationActivities(deps),
   };
 }
 

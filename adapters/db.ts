@@ -2,6 +2,7 @@ import knex from 'knex';
 import type { Knex } from 'knex';
 import * as stackChecks from './migrations/001_stack_checks';
 import * as alertMappings from './migrations/002_alert_mappings';
+import * as bulkResyncItems from './migrations/003_bulk_resync_items';
 
 // The one module that owns the database: connection, schema (knex migrations) and every query.
 
@@ -11,7 +12,7 @@ interface Migration {
   down: (knex: Knex) => Promise<void>;
 }
 
-const MIGRATIONS: Migration[] = [stackChecks, alertMappings];
+const MIGRATIONS: Migration[] = [stackChecks, alertMappings, bulkResyncItems];
 
 // Migrations are imported, not globbed from disk, so they run the same under tsx, jest and a bundle.
 const migrationSource: Knex.MigrationSource<Migration> = {
@@ -201,4 +202,48 @@ export class MappingConflictError extends Error {
 /** Idempotent: deleting a row that is gone is done. */
 export async function deleteMappingByDpsAlertId(db: Db, dpsAlertId: string): Promise<number> {
   return db('alert_mappings').where({ dps_alert_id: dpsAlertId }).delete();
+}
+
+// ---- bulk resync batches ----
+
+export interface BulkResyncOutcomeRow {
+  prisonNumber: string;
+  status: 'DONE' | 'FAILED';
+  failure?: string;
+}
+
+/** Upsert by (batch, prisoner): recording the same outcome twice is harmless. */
+export async function recordBulkResyncOutcomes(db: Db, batchId: string, outcomes: BulkResyncOutcomeRow[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await db('bulk_resync_items')
+    .insert(
+      outcomes.map((o) => ({
+        batch_id: batchId,
+        prison_number: o.prisonNumber,
+        status: o.status,
+        failure: o.failure ?? null,
+        finished_at: db.fn.now(),
+      })),
+    )
+    .onConflict(['batch_id', 'prison_number'])
+    .merge(['status', 'failure', 'finished_at']);
+}
+
+/** The prisoners of `prisonNumbers` an earlier run of the batch already resynced successfully. */
+export async function findBulkResyncDone(db: Db, batchId: string, prisonNumbers: string[]): Promise<Set<string>> {
+  const done = new Set<string>();
+  // Chunked: a prison's worth of prisoners would exceed PostgreSQL's bind parameter limit in one IN list.
+  for (let i = 0; i < prisonNumbers.length; i += 5_000) {
+    const rows = await db('bulk_resync_items')
+      .where({ batch_id: batchId, status: 'DONE' })
+      .whereIn('prison_number', prisonNumbers.slice(i, i + 5_000))
+      .select<Array<{ prison_number: string }>>('prison_number');
+    for (const row of rows) done.add(row.prison_number);
+  }
+  return done;
+}
+
+/** Forgets a batch's outcomes: the next run does every prisoner again. */
+export async function forgetBulkResync(db: Db, batchId: string): Promise<number> {
+  return db('bulk_resync_items').where({ batch_id: batchId }).delete();
 }

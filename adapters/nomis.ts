@@ -1,6 +1,11 @@
 import type { CreateNomisAlertRequest, NomisAlert, UpdateNomisAlertRequest } from '../common/contract';
-import { createNomisAlertResponseSchema, nomisAlertSchema, nomisAlertsToMigrateSchema } from '../common/contract';
-import type { CreateNomisAlertResponse, NomisAlertsToMigrate } from '../common/contract';
+import {
+  activePrisonerIdsPageSchema,
+  createNomisAlertResponseSchema,
+  nomisAlertSchema,
+  nomisAlertsToMigrateSchema,
+} from '../common/contract';
+import type { ActivePrisonerIdsPage, CreateNomisAlertResponse, NomisAlertsToMigrate } from '../common/contract';
 import { encode, JsonApiClient } from './http';
 import type { TokenSource } from './http';
 
@@ -18,6 +23,21 @@ export class NomisApiClient {
       method: 'GET',
       path: `/prisoners/${encode(offenderNo)}/alerts/to-migrate`,
       schema: nomisAlertsToMigrateSchema,
+      signal,
+    });
+  }
+
+  /** One page of the prisoners in prison now (optionally at one prison), ordered by current booking. */
+  getActivePrisonerIds(
+    query: { page: number; size: number; prisonId?: string },
+    signal?: AbortSignal,
+  ): Promise<ActivePrisonerIdsPage> {
+    const params = new URLSearchParams({ page: String(query.page), size: String(query.size) });
+    if (query.prisonId) params.set('prisonId', query.prisonId);
+    return this.http.requestBody({
+      method: 'GET',
+      path: `/prisoners/ids/active?${params.toString()}`,
+      schema: activePrisonerIdsPageSchema,
       signal,
     });
   }

@@ -3,7 +3,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { readInvariantViolations } from '../adapters/sync-check';
-import { connectClient, requestResync } from '../clients/temporal';
+import { connectClient, requestResync } from '../adapters/temporal';
 import { loadConfig } from '../common/config';
 import { startSimulators } from '../simulators';
 import { SimulatorControl } from '../simulators/control-client';
@@ -39,14 +39,14 @@ async function main(): Promise<void> {
   });
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const { client, close } = await connectClient(config);
   const worker = await createSyncWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    deps: { db, nomis: apis.nomis, dps: apis.dps },
+    deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: client },
   });
   const workerRun = worker.run();
-  const { client, close } = await connectClient(config);
 
   const codes = ['XA', 'HA', 'XSA', 'HS', 'RSS', 'VI', 'PEEP', 'XEL', 'RCP'];
   const run = randomUUID()

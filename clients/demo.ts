@@ -1,8 +1,7 @@
 import type { Config } from '../common/config';
-import { SYNC_TASK_QUEUE } from '../common/task-queues';
 import { SimulatorControl } from '../simulators/control-client';
 import { DEMO_SCENARIOS } from '../simulators/seed';
-import { connectClient, requestResync } from './temporal';
+import { connectClient, requestResync } from '../adapters/temporal';
 
 /**
  * The simulators seed NOMIS only; a resync of every demo prisoner brings DPS and the mappings in step, as the
@@ -19,7 +18,7 @@ export async function bootstrapDemo(config: Config): Promise<number> {
   const { client, close } = await connectClient(config);
   try {
     for (const prisonNumber of prisonNumbers) {
-      await requestResync(client, SYNC_TASK_QUEUE, prisonNumber, 'demo start: initial sync of the seeded prisoner');
+      await requestResync(client, config.temporal.taskQueue, prisonNumber, 'demo start: initial sync of the seeded prisoner');
     }
   } finally {
     await close();

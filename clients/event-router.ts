@@ -2,7 +2,6 @@ import { Client, Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
-import { SYNC_TASK_QUEUE } from '../common/task-queues';
 import { EventRouter } from './router/event-router';
 
 // The Kafka event router: NOMIS and domain events in, Temporal workflow starts/signals out.
@@ -14,7 +13,7 @@ async function main(): Promise<void> {
   const router = new EventRouter({
     kafka: new Kafka({ clientId: 'alerts-sync-router', brokers: config.kafka.brokers, logLevel: logLevel.WARN }),
     temporal: new Client({ connection, namespace: config.temporal.namespace }),
-    taskQueue: SYNC_TASK_QUEUE,
+    taskQueue: config.temporal.taskQueue,
     groupId: config.kafka.consumerGroup,
     topics: config.kafka.topics,
     directions: config.directions,

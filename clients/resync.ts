@@ -1,8 +1,7 @@
 import { loadConfig } from '../common/config';
 import { prisonNumber as prisonNumberSchema } from '../common/contract';
-import { SYNC_TASK_QUEUE } from '../common/task-queues';
 import type { PrisonerSyncResult } from '../workflows/prisoner-sync';
-import { connectClient, requestResync } from './temporal';
+import { connectClient, requestResync } from '../adapters/temporal';
 
 // Operator command: resync prisoners now, e.g. to retry a failed resync once its cause is fixed.
 //   node --import tsx clients/resync.ts A1234BC [B2345CD ...] [--no-wait]
@@ -19,7 +18,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     const handles = await Promise.all(
       prisonNumbers.map((prisonNumber) =>
-        requestResync(client, SYNC_TASK_QUEUE, prisonNumber, 'requested by an operator'),
+        requestResync(client, config.temporal.taskQueue, prisonNumber, 'requested by an operator'),
       ),
     );
     for (const handle of handles)

@@ -1,4 +1,6 @@
+import type { Duration } from '@temporalio/common';
 import { z } from 'zod';
+import { SYNC_TASK_QUEUE } from './task-queues';
 
 // Every setting comes from the environment with a default, so the same code runs the dev stack, the test
 // stack (other ports) and a deployment pointed at real services. Errors name the variable.
@@ -23,12 +25,48 @@ const text = (fallback: string) =>
     .optional()
     .transform((raw) => (raw === undefined || raw === '' ? fallback : raw));
 
+const positiveNumber = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value <= 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${name} must be a number above 0, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const positiveInt = (name: string, fallback: number) =>
+  positiveNumber(name, fallback).superRefine((value, ctx) => {
+    if (!Number.isInteger(value)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${name} must be a whole number, got "${value}"` });
+    }
+  });
+
+/** Temporal's duration strings as operators type them: 90s, 15m, 1h, 1d. */
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const duration = (name: string, fallback: string) =>
+  text(fallback).transform((value, ctx): Duration => {
+    if (!DURATION.test(value)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `${name} must be a duration like 90s, 15m, 1h or 1d, got "${value}"`,
+      });
+      return z.NEVER;
+    }
+    return value as Duration;
+  });
+
 const envSchema = z.object({
   STACK_DIR: text('.stack/dev'),
   TEMPORAL_PORT: port('TEMPORAL_PORT', 7233),
   TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT', 8233),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: text('default'),
+  TEMPORAL_TASK_QUEUE: text(SYNC_TASK_QUEUE),
   KAFKA_PORT: port('KAFKA_PORT', 9092),
   KAFKA_CONTROLLER_PORT: port('KAFKA_CONTROLLER_PORT', 9093),
   KAFKA_BROKERS: z.string().optional(),
@@ -49,13 +87,19 @@ const envSchema = z.object({
   API_TIMEOUT_MS: z.coerce.number().int().positive().optional().default(10_000),
   SYNC_NOMIS_TO_DPS: z.enum(['on', 'off']).optional().default('on'),
   SYNC_DPS_TO_NOMIS: z.enum(['on', 'off']).optional().default('on'),
+  BULK_RESYNC_CONCURRENCY: positiveInt('BULK_RESYNC_CONCURRENCY', 20),
+  BULK_RESYNC_RATE: positiveNumber('BULK_RESYNC_RATE', 10),
+  RECONCILIATION_INTERVAL: duration('RECONCILIATION_INTERVAL', '1h'),
+  RECONCILIATION_RECHECK_DELAY: duration('RECONCILIATION_RECHECK_DELAY', '30s'),
+  RECONCILIATION_AUTO_RESYNC: z.enum(['on', 'off']).optional().default('off'),
+  RECONCILIATION_PAGE_SIZE: positiveInt('RECONCILIATION_PAGE_SIZE', 100),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
 });
 
 export interface Config {
   stackDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  temporal: { port: number; uiPort: number; address: string; namespace: string; uiUrl: string };
+  temporal: { port: number; uiPort: number; address: string; namespace: string; taskQueue: string; uiUrl: string };
   kafka: {
     port: number;
     controllerPort: number;
@@ -76,6 +120,17 @@ export interface Config {
   /** ADR002's end state switches alert-level directions off one at a time, without a code change. */
   directions: { nomisToDps: boolean; dpsToNomis: boolean };
   postgres: { port: number; url: string; embedded: boolean };
+  /** Defaults of the bulk resync client: prisoners resyncing at once, and resyncs started per second. */
+  bulkResync: { concurrency: number; ratePerSecond: number };
+  reconciliation: {
+    /** How often the Temporal Schedule runs it. */
+    interval: Duration;
+    /** A mismatch is checked again after this long before it is reported (it may be a sync still in flight). */
+    recheckDelay: Duration;
+    /** Start a resync for each mismatched prisoner. */
+    autoResync: boolean;
+    pageSize: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -99,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uiPort: e.TEMPORAL_UI_PORT,
       address: e.TEMPORAL_ADDRESS || `127.0.0.1:${e.TEMPORAL_PORT}`,
       namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`,
     },
     kafka: {
@@ -127,6 +183,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       url: e.DATABASE_URL || `postgres://postgres:postgres@127.0.0.1:${e.POSTGRES_PORT}/alerts_sync`,
       // An explicit DATABASE_URL means "use that server": the embedded one is not started.
       embedded: !e.DATABASE_URL,
+    },
+    bulkResync: { concurrency: e.BULK_RESYNC_CONCURRENCY, ratePerSecond: e.BULK_RESYNC_RATE },
+    reconciliation: {
+      interval: e.RECONCILIATION_INTERVAL,
+      recheckDelay: e.RECONCILIATION_RECHECK_DELAY,
+      autoResync: e.RECONCILIATION_AUTO_RESYNC === 'on',
+      pageSize: e.RECONCILIATION_PAGE_SIZE,
     },
   };
 }

@@ -40,6 +40,20 @@ export const nomisAlertsToMigrateSchema = z.object({
 });
 export type NomisAlertsToMigrate = z.infer<typeof nomisAlertsToMigrateSchema>;
 
+/**
+ * Beyond contract §3, which has no listing: the NOMIS Prisoner API's paged `GET /prisoners/ids/active` (a
+ * Spring page of `{ bookingId, offenderNo }` by current booking). `prisonId` narrows it to one prison — the real
+ * service answers that from prisoner search; the simulator filters its own bookings.
+ */
+export const activePrisonerIdsPageSchema = z.object({
+  content: z.array(z.object({ bookingId: positiveInt, offenderNo: prisonNumber })),
+  totalElements: z.number().int().min(0),
+  totalPages: z.number().int().min(0),
+  number: z.number().int().min(0),
+  size: z.number().int().min(1),
+});
+export type ActivePrisonerIdsPage = z.infer<typeof activePrisonerIdsPageSchema>;
+
 export const createNomisAlertRequestSchema = z.object({
   alertCode: z.string().min(1),
   date: localDate,

@@ -13,3 +13,15 @@ export function prisonerSyncWorkflowId(prisonNumber: string): string {
 export function alertSyncWorkflowId(prisonNumber: string, alertKey: string, suffix: string): string {
   return `alert-sync-${prisonNumber}-${alertKey}-${suffix}`;
 }
+
+/** A bulk resync batch: the same batch id is the same workflow, so a client can re-attach to it by name. */
+export function bulkResyncWorkflowId(batchId: string): string {
+  return `bulk-resync-${batchId}`;
+}
+
+/** Batch ids become part of workflow ids and database keys: short, and nothing an operator cannot type. */
+export const BATCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/** The one reconciliation schedule; each run it starts is `reconciliation-<time>` (the schedule appends it). */
+export const RECONCILIATION_SCHEDULE_ID = 'alerts-reconciliation';
+export const RECONCILIATION_WORKFLOW_ID = 'reconciliation';

@@ -46,3 +46,17 @@ export const ALERT_API_ACTIVITY: ActivityOptions = {
  */
 export const MAX_MAPPING_DEFERRALS = 5;
 export const DEFERRAL_DELAY = '3 seconds';
+
+/** Signal-with-starts on our own Temporal server (queueing resyncs): quick, and safe to repeat (event ids). */
+export const TEMPORAL_REQUEST_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/** Reconciliation reads NOMIS, DPS and the mappings for a page of prisoners; it heartbeats as it goes. */
+export const RECONCILIATION_CHECK_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  scheduleToCloseTimeout: '6 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};

@@ -7,5 +7,8 @@ export const SyncKind = {
   prisoner: 'PRISONER',
   nomisToDps: 'NOMIS_TO_DPS',
   dpsToNomis: 'DPS_TO_NOMIS',
+  /** A batch of resyncs started by an operator (or by reconciliation). */
+  bulkResync: 'BULK_RESYNC',
+  reconciliation: 'RECONCILIATION',
 } as const;
 export type SyncKind = (typeof SyncKind)[keyof typeof SyncKind];

@@ -3,7 +3,6 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Config } from '../common/config';
-import { SYNC_TASK_QUEUE } from '../common/task-queues';
 import type { ServiceSpec } from './processes';
 import { REPO_ROOT, processManager } from './stack';
 
@@ -45,8 +44,8 @@ export function appSpecs(config: Config, only: string[] = APP_SERVICES): Service
       tsxService(
         'worker',
         'workers/main.ts',
-        () => hasPollers(config, SYNC_TASK_QUEUE),
-        () => `task queue ${SYNC_TASK_QUEUE}`,
+        () => hasPollers(config, config.temporal.taskQueue),
+        () => `task queue ${config.temporal.taskQueue}`,
       ),
   };
   return only.map((name) => {

@@ -203,6 +203,25 @@ export class NomisState {
     return [...this.prisoners.keys()].sort();
   }
 
+  /** The real API's page of active prisoners, by current bookingId; a prisoner with no current booking is out. */
+  activePrisonerIds(query: { page: number; size: number; prisonId?: string }) {
+    const all = [...this.prisoners.values()]
+      .flatMap((p) => {
+        const booking = p.currentBookingId === null ? undefined : p.bookings.get(p.currentBookingId);
+        return booking && (!query.prisonId || booking.prisonId === query.prisonId)
+          ? [{ bookingId: booking.bookingId, offenderNo: p.offenderNo }]
+          : [];
+      })
+      .sort((a, b) => a.bookingId - b.bookingId);
+    return {
+      content: all.slice(query.page * query.size, (query.page + 1) * query.size),
+      totalElements: all.length,
+      totalPages: Math.ceil(all.length / query.size),
+      number: query.page,
+      size: query.size,
+    };
+  }
+
   view(offenderNo: string): NomisPrisonerView {
     return this.toView(this.prisoner(offenderNo));
   }
@@ -579,6 +598,12 @@ export function nomisApiRoutes(nomis: NomisState): Route[] {
     {
       ...api,
       method: 'GET',
+      pattern: '/prisoners/ids/active',
+      handler: (request) => json(200, nomis.activePrisonerIds(pageQuery(request.query))),
+    },
+    {
+      ...api,
+      method: 'GET',
       pattern: '/prisoners/:offenderNo/alerts/to-migrate',
       handler: (request) => json(200, nomis.toMigrate(param(request, 'offenderNo'))),
     },
@@ -739,4 +764,18 @@ export function nomisControlRoutes(nomis: NomisState, log: SimLog = () => undefi
       },
     },
   ];
+}
+
+const pageQuerySchema = z.object({
+  page: z.coerce.number().int().min(0).default(0),
+  size: z.coerce.number().int().min(1).max(10_000).default(20),
+  prisonId: z.string().min(1).optional(),
+});
+
+function pageQuery(query: URLSearchParams): z.output<typeof pageQuerySchema> {
+  const parsed = pageQuerySchema.safeParse(Object.fromEntries(query));
+  if (!parsed.success) {
+    throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
 }

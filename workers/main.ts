@@ -1,8 +1,8 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
+import { connectClient } from '../adapters/temporal';
 import { loadConfig } from '../common/config';
-import { SYNC_TASK_QUEUE } from '../common/task-queues';
 import { createSyncWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -14,18 +14,21 @@ async function main(): Promise<void> {
   if (applied.length > 0) console.log(`database migrated: ${applied.join(', ')}`);
   const apis = createApiClients(config.apis);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Activities that queue resyncs on prisoners' workflows need a client as well as the worker's connection.
+  const temporal = await connectClient(config);
   try {
     const worker = await createSyncWorker({
       connection,
       namespace: config.temporal.namespace,
-      taskQueue: SYNC_TASK_QUEUE,
-      deps: { db, nomis: apis.nomis, dps: apis.dps },
+      taskQueue: config.temporal.taskQueue,
+      deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
     });
-    console.log(`worker polling task queue ${SYNC_TASK_QUEUE} on ${config.temporal.address}`);
+    console.log(`worker polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
     // run() resolves after SIGINT/SIGTERM once in-flight activities finished: a graceful shutdown.
     await worker.run();
   } finally {
     await connection.close();
+    await temporal.close();
     await apis.close();
     await db.destroy();
   }

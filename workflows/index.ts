@@ -2,3 +2,5 @@ export * from './stack-check';
 export * from './prisoner-sync';
 export * from './prisoner-resync';
 export * from './alert-sync';
+export * from './bulk-resync';
+export * from './reconciliation';

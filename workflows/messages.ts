@@ -19,6 +19,8 @@ export interface ResyncRequest extends RequestBase {
   kind: 'resync';
   /** Set by a merge: this prisoner was merged into the workflow's prisoner and must end with no alerts. */
   removedPrisonNumber?: string;
+  /** A workflow waiting for this resync (a bulk batch): it gets resyncFinishedSignal when the resync ends. */
+  notify?: { workflowId: string };
 }
 
 export interface AlertSyncRequest extends RequestBase {
@@ -43,3 +45,36 @@ export interface PrisonerSyncProgress {
 }
 
 export const prisonerSyncProgressQuery = defineQuery<PrisonerSyncProgress>('prisonerSyncProgress');
+
+/** Sent by a prisoner's workflow to whoever asked for a resync with `notify`, once that resync has ended. */
+export interface ResyncFinished {
+  prisonNumber: string;
+  ok: boolean;
+  alertCount?: number;
+  /** The typed cause of a failed resync, e.g. "DpsBadRequest: ...". */
+  failure?: string;
+}
+
+export const resyncFinishedSignal = defineSignal<[ResyncFinished]>('resyncFinished');
+
+export interface BulkResyncFailure {
+  prisonNumber: string;
+  reason: string;
+}
+
+export interface BulkResyncProgress {
+  batchId: string;
+  /** Prisoners in the batch, including those skipped as done by an earlier run. */
+  total: number;
+  skipped: number;
+  done: number;
+  failed: number;
+  running: number;
+  pending: number;
+  /** Epoch ms (workflow time) the batch started; the client derives the rate from it. */
+  startedAt: number;
+  finished: boolean;
+  failures: BulkResyncFailure[];
+}
+
+export const bulkResyncProgressQuery = defineQuery<BulkResyncProgress>('bulkResyncProgress');

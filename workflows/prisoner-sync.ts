@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   log,
   setCurrentDetails,
   setHandler,
@@ -18,8 +19,8 @@ import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { AlertSyncOutcome } from './alert-sync';
 import { dpsAlertToNomisWorkflow, nomisAlertToDpsWorkflow } from './alert-sync';
-import type { AlertSyncRequest, PrisonerSyncProgress, ResyncRequest, SyncRequest } from './messages';
-import { prisonerSyncProgressQuery, syncRequestedSignal } from './messages';
+import type { AlertSyncRequest, PrisonerSyncProgress, ResyncFinished, ResyncRequest, SyncRequest } from './messages';
+import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal } from './messages';
 import type { ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow } from './prisoner-resync';
 
@@ -113,7 +114,8 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
         if (request.change.direction === 'DPS_TO_NOMIS') await runAlertSync(request);
         else result.absorbed++;
       }
-      await runResync(batch.filter((r): r is ResyncRequest => r.kind === 'resync'));
+      const resyncs = batch.filter((r): r is ResyncRequest => r.kind === 'resync');
+      await notifyWaiters(resyncs, await runResync(resyncs));
     } else {
       const request = queue.shift() as AlertSyncRequest;
       await runAlertSync(request);
@@ -135,7 +137,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   await condition(allHandlersFinished);
   return result;
 
-  async function runResync(requests: ResyncRequest[]): Promise<void> {
+  async function runResync(requests: ResyncRequest[]): Promise<ResyncFinished> {
     const reasons = requests.map((r) => r.reason);
     const removedPrisonNumbers = [
       ...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : []))),
@@ -145,17 +147,35 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     setCurrentDetails(current);
     // A failed resync (e.g. NomisNotFound) stays visible as its own failed run; the queue goes on.
     try {
-      result.passes.push(
-        await executeChild(prisonerResyncWorkflow, {
-          workflowId,
-          args: [{ prisonNumber, reasons, removedPrisonNumbers }],
-          staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
-        }),
-      );
+      const pass = await executeChild(prisonerResyncWorkflow, {
+        workflowId,
+        args: [{ prisonNumber, reasons, removedPrisonNumbers }],
+        staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
+      });
+      result.passes.push(pass);
+      return { prisonNumber, ok: true, alertCount: pass.alertCount };
     } catch (err) {
       if (!(err instanceof ChildWorkflowFailure)) throw err;
-      result.failedResyncs.push({ workflowId, ...describeFailure(err) });
-      log.warn('resync failed', { prisonNumber, workflowId, ...describeFailure(err) });
+      const failure = describeFailure(err);
+      result.failedResyncs.push({ workflowId, ...failure });
+      log.warn('resync failed', { prisonNumber, workflowId, ...failure });
+      return { prisonNumber, ok: false, failure: failure.type ? `${failure.type}: ${failure.message}` : failure.message };
+    }
+  }
+
+  /** Tells each waiting batch how its resync ended; a batch that has gone away no longer needs to know. */
+  async function notifyWaiters(requests: ResyncRequest[], finished: ResyncFinished): Promise<void> {
+    const waiters = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
+    for (const workflowId of waiters) {
+      try {
+        await getExternalWorkflowHandle(workflowId).signal(resyncFinishedSignal, finished);
+      } catch (err) {
+        log.warn('could not report a resync to the workflow that asked for it', {
+          prisonNumber,
+          workflowId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
     }
   }
 

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
-import { requestSync } from '../temporal';
+import { requestSync } from '../../adapters/temporal';
 import type { RouteDecision, SyncTarget, Topics } from './route';
 import { routeMessage } from './route';
 

@@ -43,7 +43,7 @@ beforeAll(async () => {
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    deps: { db, ...createApiClients(config.apis) },
+    deps: { db, ...createApiClients(config.apis), temporal: temporal.client },
   });
   workerRun = worker.run().finally(() => connection.close());
 

@@ -73,7 +73,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    deps: { db, nomis: apis.nomis, dps: apis.dps },
+    deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
   });
   const workerRun = worker.run();
   const broker = kafka(`harness-${suffix}`);

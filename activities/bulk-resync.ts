@@ -1,0 +1,72 @@
+import { Context, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { BulkResyncOutcomeRow, Db } from '../adapters/db';
+import { findBulkResyncDone, forgetBulkResync, recordBulkResyncOutcomes } from '../adapters/db';
+import type { NomisApiClient } from '../adapters/nomis';
+import { requestSync } from '../adapters/temporal';
+import { classified } from './failures';
+
+/** How many signal-with-starts one activity has in flight at once. */
+const REQUESTS_IN_FLIGHT = 20;
+
+export function createBulkResyncActivities(deps: { db: Db; nomis: NomisApiClient; temporal: Client }) {
+  return {
+    /** Read-only: every prisoner NOMIS has in prison at `prisonId` now, page by page. */
+    async listPrisonersAtPrison(input: { prisonId: string; pageSize: number }): Promise<string[]> {
+      const prisonNumbers: string[] = [];
+      for (let page = 0; ; page++) {
+        const result = await classified(() =>
+          deps.nomis.getActivePrisonerIds(
+            { page, size: input.pageSize, prisonId: input.prisonId },
+            Context.current().cancellationSignal,
+          ),
+        );
+        prisonNumbers.push(...result.content.map((p) => p.offenderNo));
+        Context.current().heartbeat({ page, found: prisonNumbers.length });
+        if (page + 1 >= result.totalPages) break;
+      }
+      log.info('listed prisoners at prison', { prisonId: input.prisonId, count: prisonNumbers.length });
+      return prisonNumbers;
+    },
+
+    /** Read-only unless `redo`, which forgets the batch's past outcomes (a delete: safe to repeat). */
+    async findDoneInEarlierRuns(input: { batchId: string; prisonNumbers: string[]; redo: boolean }): Promise<string[]> {
+      if (input.redo) {
+        const forgotten = await forgetBulkResync(deps.db, input.batchId);
+        log.info('bulk resync redo: earlier outcomes forgotten', { batchId: input.batchId, forgotten });
+        return [];
+      }
+      return [...(await findBulkResyncDone(deps.db, input.batchId, input.prisonNumbers))];
+    },
+
+    /**
+     * Queues a resync on each prisoner's workflow (signal-with-start), asking it to report back to the batch.
+     * Idempotent: the event id is fixed per (batch run, prisoner), so a retried call is ignored as a duplicate.
+     */
+    async requestBatchResyncs(input: {
+      batchWorkflowId: string;
+      runKey: string;
+      reason: string;
+      prisonNumbers: string[];
+    }): Promise<void> {
+      const { taskQueue } = Context.current().info;
+      const queue = [...input.prisonNumbers];
+      const worker = async () => {
+        for (let prisonNumber = queue.shift(); prisonNumber; prisonNumber = queue.shift()) {
+          await requestSync(deps.temporal, taskQueue, prisonNumber, {
+            kind: 'resync',
+            reason: input.reason,
+            eventId: `${input.runKey}:${prisonNumber}`,
+            notify: { workflowId: input.batchWorkflowId },
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(REQUESTS_IN_FLIGHT, queue.length) }, worker));
+    },
+
+    /** Upsert by (batch, prisoner). */
+    async recordBatchOutcomes(input: { batchId: string; outcomes: BulkResyncOutcomeRow[] }): Promise<void> {
+      await recordBulkResyncOutcomes(deps.db, input.batchId, input.outcomes);
+    },
+  };
+}

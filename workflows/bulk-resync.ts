@@ -1,0 +1,230 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
+import type { BulkResyncOutcomeRow } from '../adapters/db';
+import { msUntilToken, refill } from '../common/rate-limit';
+import type { TokenBucket } from '../common/rate-limit';
+import { DATABASE_ACTIVITY, NOMIS_READ_ACTIVITY, TEMPORAL_REQUEST_ACTIVITY } from '../common/retry-policies';
+import { SYNC_KIND } from '../common/search-attributes';
+import { SyncKind } from '../common/sync-kinds';
+import type { BulkResyncFailure, BulkResyncProgress, ResyncFinished } from './messages';
+import { bulkResyncProgressQuery, resyncFinishedSignal } from './messages';
+
+const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
+const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
+const temporal = proxyActivities<SyncActivities>(TEMPORAL_REQUEST_ACTIVITY);
+
+/** Outcomes are written to the database in groups of this many (and at the end), not one activity each. */
+const RECORD_EVERY = 25;
+const PRISON_PAGE_SIZE = 500;
+
+export interface BulkResyncInput {
+  batchId: string;
+  /** The prisoners to resync; or, instead, every prisoner NOMIS has at `prisonId` when the batch starts. */
+  prisonNumbers?: string[];
+  prisonId?: string;
+  /** At most this many prisoners resyncing at once. */
+  concurrency: number;
+  /** At most this many resyncs started per second. */
+  ratePerSecond: number;
+  /** Resync prisoners an earlier run of this batch already did, too. */
+  redo?: boolean;
+  /** Shown as the reason of every resync, e.g. "reconciliation found drift". */
+  reason?: string;
+  /** Carried over by continue-as-new; absent on the first run. */
+  state?: BulkResyncState;
+}
+
+interface BulkResyncState {
+  runKey: string;
+  startedAt: number;
+  total: number;
+  skipped: number;
+  done: number;
+  failures: BulkResyncFailure[];
+  pending: string[];
+  running: string[];
+  unrecorded: BulkResyncOutcomeRow[];
+}
+
+export interface BulkResyncReport {
+  batchId: string;
+  total: number;
+  /** Done by an earlier run of the same batch, so not done again. */
+  skipped: number;
+  done: number;
+  failed: number;
+  failures: BulkResyncFailure[];
+  startedAt: number;
+  finishedAt: number;
+}
+
+/**
+ * Resyncs many prisoners as one durable batch (Temporal's batch-sliding-window pattern): a window of at most
+ * `concurrency` prisoners is resyncing at any time, starts are held to `ratePerSecond`, and each resync is
+ * queued on the prisoner's own workflow (so it never interleaves with that prisoner's alert syncs), which
+ * signals back when it ends. The client that started it may exit; the batch goes on and can be watched again.
+ */
+export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkResyncReport> {
+  const { batchId, concurrency, ratePerSecond } = input;
+  const batchWorkflowId = workflowInfo().workflowId;
+  const reason = input.reason ?? `bulk resync ${batchId}`;
+  upsertSearchAttributes([{ key: SYNC_KIND, value: SyncKind.bulkResync }]);
+
+  let state = input.state;
+  const running = new Set(state?.running ?? []);
+  let completed = false;
+  // Before the state exists nothing has been asked for: a signal then is a late one for an earlier run.
+  setHandler(resyncFinishedSignal, (finished) => {
+    if (state) finish(finished);
+  });
+  setHandler(bulkResyncProgressQuery, (): BulkResyncProgress => progress());
+
+  if (!state) {
+    // 1. Who is in the batch.
+    const everyone = unique(
+      input.prisonNumbers ??
+        (await nomis.listPrisonersAtPrison.executeWithOptions(
+          { ...NOMIS_READ_ACTIVITY, summary: `list the prisoners at ${input.prisonId ?? '?'}` },
+          [{ prisonId: input.prisonId ?? '', pageSize: PRISON_PAGE_SIZE }],
+        )),
+    );
+    // 2. Who an earlier run of the same batch already resynced: not again, unless asked.
+    const done = new Set(
+      await db.findDoneInEarlierRuns.executeWithOptions(
+        { ...DATABASE_ACTIVITY, summary: `find prisoners batch ${batchId} already resynced` },
+        [{ batchId, prisonNumbers: everyone, redo: input.redo ?? false }],
+      ),
+    );
+    state = {
+      runKey: `bulk:${batchWorkflowId}:${workflowInfo().runId}`,
+      startedAt: Date.now(),
+      total: everyone.length,
+      skipped: done.size,
+      done: 0,
+      failures: [],
+      pending: everyone.filter((p) => !done.has(p)),
+      running: [],
+      unrecorded: [],
+    };
+    log.info('bulk resync started', { batchId, total: state.total, skipped: state.skipped });
+  }
+  const s: BulkResyncState = state;
+
+  // 3. The sliding window: start resyncs while there is room and rate, then wait for one to finish.
+  let bucket: TokenBucket = { tokens: Math.max(1, ratePerSecond), at: Date.now() };
+  while (s.pending.length > 0 || running.size > 0) {
+    if (s.unrecorded.length >= RECORD_EVERY) await recordOutcomes();
+    bucket = refill(bucket, Date.now(), ratePerSecond);
+    const room = Math.min(concurrency - running.size, s.pending.length, Math.floor(bucket.tokens));
+    if (room > 0) {
+      const prisonNumbers = s.pending.splice(0, room);
+      bucket = { ...bucket, tokens: bucket.tokens - room };
+      for (const prisonNumber of prisonNumbers) running.add(prisonNumber);
+      showProgress();
+      await temporal.requestBatchResyncs.executeWithOptions(
+        { ...TEMPORAL_REQUEST_ACTIVITY, summary: `queue resyncs of ${describeList(prisonNumbers)}` },
+        [{ batchWorkflowId, runKey: s.runKey, reason, prisonNumbers }],
+      );
+      continue;
+    }
+    showProgress();
+    const finishedSoFar = s.done + s.failures.length;
+    const waitingForRate = running.size < concurrency && s.pending.length > 0;
+    const oneFinished = () => s.done + s.failures.length !== finishedSoFar;
+    if (waitingForRate) await condition(oneFinished, Math.max(1, msUntilToken(bucket, ratePerSecond)));
+    else await condition(oneFinished);
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await recordOutcomes();
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof bulkResyncWorkflow>({
+        ...input,
+        prisonNumbers: undefined,
+        state: { ...s, running: [...running] },
+      });
+    }
+  }
+  // 4. Remember who is done, for the next run of this batch; report who failed and why.
+  await recordOutcomes();
+  showProgress();
+  const report: BulkResyncReport = {
+    batchId,
+    total: s.total,
+    skipped: s.skipped,
+    done: s.done,
+    failed: s.failures.length,
+    failures: s.failures,
+    startedAt: s.startedAt,
+    finishedAt: Date.now(),
+  };
+  log.info('bulk resync finished', { ...report, failures: s.failures.map((f) => f.prisonNumber) });
+  completed = true;
+  await condition(allHandlersFinished);
+  return report;
+
+  function finish(finished: ResyncFinished): void {
+    // A prisoner not in the window is a late duplicate (a resync that was also asked for by someone else).
+    if (!running.delete(finished.prisonNumber) || !state) return;
+    if (finished.ok) {
+      state.done++;
+      state.unrecorded.push({ prisonNumber: finished.prisonNumber, status: 'DONE' });
+    } else {
+      const failure = finished.failure ?? 'resync failed';
+      state.failures.push({ prisonNumber: finished.prisonNumber, reason: failure });
+      state.unrecorded.push({ prisonNumber: finished.prisonNumber, status: 'FAILED', failure });
+      log.warn('bulk resync: prisoner failed', { batchId, prisonNumber: finished.prisonNumber, failure });
+    }
+  }
+
+  async function recordOutcomes(): Promise<void> {
+    if (!state || state.unrecorded.length === 0) return;
+    const outcomes = state.unrecorded.splice(0);
+    await db.recordBatchOutcomes.executeWithOptions(
+      { ...DATABASE_ACTIVITY, summary: `record ${outcomes.length} outcomes of batch ${batchId}` },
+      [{ batchId, outcomes }],
+    );
+  }
+
+  function progress(): BulkResyncProgress {
+    return {
+      batchId,
+      total: state?.total ?? 0,
+      skipped: state?.skipped ?? 0,
+      done: state?.done ?? 0,
+      failed: state?.failures.length ?? 0,
+      running: running.size,
+      pending: state?.pending.length ?? 0,
+      startedAt: state?.startedAt ?? 0,
+      finished: completed,
+      failures: state?.failures ?? [],
+    };
+  }
+
+  function showProgress(): void {
+    const p = progress();
+    setCurrentDetails(
+      `${p.done} done, ${p.failed} failed, ${p.running} running, ${p.pending} waiting of ${p.total}` +
+        (p.skipped ? ` (${p.skipped} skipped: done by an earlier run)` : ''),
+    );
+  }
+}
+
+function unique(prisonNumbers: string[]): string[] {
+  return [...new Set(prisonNumbers)];
+}
+
+function describeList(prisonNumbers: string[]): string {
+  return prisonNumbers.length <= 3
+    ? prisonNumbers.join(', ')
+    : `${prisonNumbers.length} prisoners (${prisonNumbers[0]} … ${prisonNumbers.at(-1)})`;
+}

@@ -1,0 +1,110 @@
+import {
+  executeChild,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { SyncActivities } from '../activities';
+import type { DriftedPrisoner } from '../activities/reconciliation';
+import { bulkResyncWorkflowId } from '../common/ids';
+import { RECONCILIATION_CHECK_ACTIVITY } from '../common/retry-policies';
+import { SYNC_KIND } from '../common/search-attributes';
+import { SyncKind } from '../common/sync-kinds';
+import type { BulkResyncReport } from './bulk-resync';
+import { bulkResyncWorkflow } from './bulk-resync';
+
+const checks = proxyActivities<SyncActivities>(RECONCILIATION_CHECK_ACTIVITY);
+
+export interface ReconciliationInput {
+  /** Start a resync of every prisoner still out of step after the recheck. */
+  autoResync: boolean;
+  /** Prisoners per NOMIS page, each page one activity. */
+  pageSize: number;
+  /** Mismatches are checked again after this long: a sync still in flight looks like drift for a moment. */
+  recheckDelay: Duration;
+  /** Only the prisoners at this prison; default every prisoner in prison. */
+  prisonId?: string;
+  /** Limits of the auto-resync batch. */
+  resync: { concurrency: number; ratePerSecond: number };
+}
+
+export interface ReconciliationReport {
+  checked: number;
+  /** Out of step at the first look and still at the recheck. */
+  mismatched: number;
+  drifted: DriftedPrisoner[];
+  /** Out of step at the first look but not at the recheck (syncs that were in flight). */
+  settledOnRecheck: number;
+  /** The auto-resync batch, when it ran. */
+  resync?: BulkResyncReport;
+}
+
+/**
+ * Contract §6 for every prisoner in prison, run by a Temporal Schedule: NOMIS's current-booking alerts against
+ * DPS's alerts and the mapping table. Reports who differs; with autoResync, resyncs them as a bulk batch.
+ */
+export async function reconciliationWorkflow(input: ReconciliationInput): Promise<ReconciliationReport> {
+  upsertSearchAttributes([{ key: SYNC_KIND, value: SyncKind.reconciliation }]);
+
+  // 1. Every page of prisoners NOMIS has in prison, each compared with DPS and the mappings.
+  let checked = 0;
+  const firstLook: DriftedPrisoner[] = [];
+  for (let page = 0, pages = 1; page < pages; page++) {
+    const result = await checks.checkPrisonerPage.executeWithOptions(
+      { ...RECONCILIATION_CHECK_ACTIVITY, summary: `compare page ${page + 1} of prisoners (${input.pageSize} a page)` },
+      [{ page, pageSize: input.pageSize, prisonId: input.prisonId }],
+    );
+    pages = result.totalPages;
+    checked += result.checked;
+    firstLook.push(...result.drifted);
+    setCurrentDetails(`checked ${checked} prisoners (page ${page + 1} of ${pages}), ${firstLook.length} differ`);
+  }
+
+  // 2. Look again at those that differed, once their in-flight syncs have had time to land.
+  let drifted: DriftedPrisoner[] = [];
+  if (firstLook.length > 0) {
+    await sleep(input.recheckDelay);
+    drifted = await checks.checkPrisoners.executeWithOptions(
+      { ...RECONCILIATION_CHECK_ACTIVITY, summary: `recheck ${firstLook.length} prisoners that differed` },
+      [{ prisonNumbers: firstLook.map((d) => d.prisonNumber) }],
+    );
+  }
+  const report: ReconciliationReport = {
+    checked,
+    mismatched: drifted.length,
+    drifted,
+    settledOnRecheck: firstLook.length - drifted.length,
+  };
+  log.info('reconciliation checked prisoners', {
+    checked,
+    mismatched: drifted.length,
+    prisonNumbers: drifted.map((d) => d.prisonNumber),
+  });
+
+  // 3. Optionally put them right: NOMIS is authoritative, so a resync of each.
+  if (input.autoResync && drifted.length > 0) {
+    const batchId = `reconciliation-${new Date(Date.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+    setCurrentDetails(`${drifted.length} of ${checked} prisoners differ; resyncing them (batch ${batchId})`);
+    report.resync = await executeChild(bulkResyncWorkflow, {
+      workflowId: bulkResyncWorkflowId(batchId),
+      args: [
+        {
+          batchId,
+          prisonNumbers: drifted.map((d) => d.prisonNumber),
+          ...input.resync,
+          redo: true,
+          reason: 'reconciliation found drift',
+        },
+      ],
+      staticSummary: `resync ${drifted.length} prisoners reconciliation found out of step`,
+    });
+  }
+  setCurrentDetails(
+    `${checked} prisoners checked, ${drifted.length} out of step` +
+      (report.resync ? `, resynced: ${report.resync.done} done, ${report.resync.failed} failed` : ''),
+  );
+  return report;
+}

@@ -38,9 +38,13 @@ export async function startOrAttachBatch(
 ): Promise<{ handle: BatchHandle; batchId: string; attached: boolean }> {
   const batchId = request.batchId ?? defaultBatchId(request);
   if (!BATCH_ID_PATTERN.test(batchId)) {
-    throw new Error(`batch id "${batchId}" must be 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new Error(
+      `batch id "${batchId}" must be 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
   }
-  const what = request.prisonId ? `every prisoner at ${request.prisonId}` : `${request.prisonNumbers?.length} prisoners`;
+  const what = request.prisonId
+    ? `every prisoner at ${request.prisonId}`
+    : `${request.prisonNumbers?.length} prisoners`;
   const input: BulkResyncInput = {
     batchId,
     prisonNumbers: request.prisonId ? undefined : request.prisonNumbers,
@@ -92,6 +96,7 @@ const BAR_WIDTH = 30;
 
 /** One line: bar, counts, rate and time left. */
 export function renderProgress(progress: BulkResyncProgress, now: number): string {
+  if (progress.startedAt === 0) return 'preparing the batch (listing prisoners, skipping those done before) ...';
   const toDo = progress.total - progress.skipped;
   const finished = progress.done + progress.failed;
   const filled = toDo === 0 ? BAR_WIDTH : Math.round((finished / toDo) * BAR_WIDTH);

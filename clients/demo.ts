@@ -1,13 +1,16 @@
 import type { Config } from '../common/config';
 import { SimulatorControl } from '../simulators/control-client';
+import { startOrAttachBatch } from './bulk-batch';
+import { scheduleSettingsFromConfig, upsertReconciliationSchedule } from './reconciliation';
 import { DEMO_SCENARIOS } from '../simulators/seed';
-import { connectClient, requestResync } from '../adapters/temporal';
+import { connectClient } from '../adapters/temporal';
 
 /**
- * The simulators seed NOMIS only; a resync of every demo prisoner brings DPS and the mappings in step, as the
- * initial migration did for the real systems — and fills the Web UI with workflows to look at.
+ * The simulators seed NOMIS only; a bulk resync of every demo prisoner brings DPS and the mappings in step, as
+ * the initial migration did for the real systems — and fills the Web UI with workflows to look at. Also puts
+ * the reconciliation schedule in place. Returns what it did, a line each.
  */
-export async function bootstrapDemo(config: Config): Promise<number> {
+export async function bootstrapDemo(config: Config): Promise<string[]> {
   const control = new SimulatorControl({
     nomis: config.apis.nomisUrl,
     dps: config.apis.dpsUrl,
@@ -17,13 +20,22 @@ export async function bootstrapDemo(config: Config): Promise<number> {
   const prisonNumbers = state.nomis.filter((p) => p.bookings.length > 0).map((p) => p.offenderNo);
   const { client, close } = await connectClient(config);
   try {
-    for (const prisonNumber of prisonNumbers) {
-      await requestResync(client, config.temporal.taskQueue, prisonNumber, 'demo start: initial sync of the seeded prisoner');
-    }
+    // redo: the simulators start afresh each time, so an earlier demo's "done" means nothing now.
+    const batch = await startOrAttachBatch(client, config.temporal.taskQueue, {
+      batchId: 'demo-start',
+      prisonNumbers,
+      ...config.bulkResync,
+      redo: true,
+    });
+    const settings = scheduleSettingsFromConfig(config);
+    const schedule = await upsertReconciliationSchedule(client, settings);
+    return [
+      `demo      bulk resync ${batch.batchId} of the ${prisonNumbers.length} seeded prisoners started`,
+      `reconcile schedule ${settings.scheduleId} ${schedule}: every ${String(settings.interval)}, auto-resync ${settings.input.autoResync ? 'on' : 'off'}`,
+    ];
   } finally {
     await close();
   }
-  return prisonNumbers.length;
 }
 
 export function demoInstructions(config: Config): string {
@@ -38,5 +50,7 @@ export function demoInstructions(config: Config): string {
   recall corrected: ${sim} receive-previous ${receivePrevious.offenderNo} ${receivePrevious.bookingId}
   new admission:    ${sim} new-booking ${newBooking.offenderNo}
   inspect:          ${sim} state ${merge.retained}      (all commands: ${sim} help)
-  retry a resync:   node --import tsx clients/resync.ts ${merge.retained}`;
+  retry a resync:   node --import tsx clients/resync.ts ${merge.retained}
+  bulk resync:      node --import tsx clients/bulk-resync.ts --prison MDI
+  reconcile now:    node --import tsx clients/reconcile.ts run`;
 }

@@ -85,9 +85,7 @@ export async function runReconciliationNow(client: Client, scheduleId: string): 
   const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
   await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
   for (let attempt = 0; attempt < 150; attempt++) {
-    const started = (await handle.describe()).info.recentActions.find(
-      (a) => !before.has(a.action.workflow.workflowId),
-    );
+    const started = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
     if (started) return client.workflow.getHandle(started.action.workflow.workflowId);
     await sleep(200);
   }
@@ -106,7 +104,9 @@ export async function latestReconciliation(
 export function formatReconciliationReport(workflowId: string, report: ReconciliationReport): string {
   const lines = [
     `${workflowId}: checked ${report.checked} prisoners, ${report.mismatched} out of step` +
-      (report.settledOnRecheck ? ` (${report.settledOnRecheck} more differed at first but had settled on recheck)` : ''),
+      (report.settledOnRecheck
+        ? ` (${report.settledOnRecheck} more differed at first but had settled on recheck)`
+        : ''),
   ];
   for (const drifted of report.drifted) {
     lines.push(`  ${drifted.prisonNumber}`);

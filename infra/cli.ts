@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
       const started = await startApp(config, app, print);
       if (started.simulators === 'started' && started.worker && started.router) {
         // Fresh simulators hold only NOMIS data: bring DPS in step so the demo starts from a synced state.
-        print(`demo      requested the initial resync of ${await bootstrapDemo(config)} seeded prisoners`);
+        for (const line of await bootstrapDemo(config)) print(line);
       }
       summary(config);
       if (app.includes('simulators')) console.log(`\n${demoInstructions(config)}`);

@@ -13,6 +13,7 @@ import { createLogger } from '../../common/logger';
 import { startSimulators } from '../../simulators';
 import type { Simulators } from '../../simulators';
 import { SimulatorControl } from '../../simulators/control-client';
+import { randomPrisonNumber } from './prisoners';
 import type { PrisonerSyncResult } from '../../workflows/prisoner-sync';
 import { createSyncWorker } from '../../workers/worker';
 import { config, eventually, kafka, migratedDb, temporalClient, uniqueSuffix, workerConnection } from './stack';
@@ -154,4 +155,35 @@ export async function removedPrisonerState(harness: Harness, prisonNumber: strin
 /** The latest run's result of the prisoner's sync workflow. */
 export function prisonerSyncResult(harness: Harness, prisonNumber: string): Promise<PrisonerSyncResult> {
   return harness.client.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber)).result();
+}
+
+const SEED_CODES = ['XA', 'HA', 'XSA', 'HS', 'RSS', 'VI', 'PEEP', 'XEL', 'RCP'];
+
+/** `count` new prisoners in the NOMIS simulator at `prisonId`, each with 1-3 alerts of distinct codes. */
+export async function seedPrisoners(harness: Harness, count: number, prisonId: string): Promise<string[]> {
+  const prisonNumbers = new Set<string>();
+  while (prisonNumbers.size < count) prisonNumbers.add(randomPrisonNumber());
+  const all = [...prisonNumbers];
+  for (const [i, offenderNo] of all.entries()) {
+    const alerts = SEED_CODES.slice(i % 5, (i % 5) + 1 + (i % 3)).map((alertCode, n) => ({
+      alertCode,
+      date: `2024-0${1 + n}-1${i % 10}`,
+      comment: `seeded ${alertCode}`,
+    }));
+    await harness.control.createPrisoner({ offenderNo, prisonId, alerts });
+  }
+  return all;
+}
+
+/** Prisoners for whom contract §6 does not hold, checked a few at a time. */
+export async function prisonersOutOfSync(harness: Harness, prisonNumbers: string[]): Promise<string[]> {
+  const outOfSync: string[] = [];
+  const queue = [...prisonNumbers];
+  const check = async () => {
+    for (let p = queue.shift(); p; p = queue.shift()) {
+      if ((await invariantViolations(harness, p)).length > 0) outOfSync.push(p);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, check));
+  return outOfSync.sort();
 }

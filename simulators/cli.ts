@@ -20,6 +20,7 @@ commands:
   add-alert <offenderNo> <code> [comment]  a NOMIS user adds an alert on the current booking
   delete-alert <bookingId> <alertSequence> a NOMIS user deletes an alert
   dps-add-alert <prisonNumber> <code>      a DPS user adds an alert
+  drift <prisonNumber>                     silently remove the prisoner's first DPS alert (for reconciliation)
   faults <json>                            set fault rules, e.g. '[{"api":"dps","errorRate":0.3}]'
   clear-faults                             remove all fault rules
   events [key]                             the last events the simulators published
@@ -77,6 +78,17 @@ async function run(control: SimulatorControl, command: string | undefined, args:
       return 'deleted';
     case 'dps-add-alert':
       return control.createDpsAlert(arg(args, 0, 'prisonNumber'), { alertCode: arg(args, 1, 'code') });
+    case 'drift': {
+      const prisonNumber = arg(args, 0, 'prisonNumber');
+      const removed = await control.driftDpsAlert(prisonNumber);
+      return removed
+        ? {
+            drifted: prisonNumber,
+            removedDpsAlert: removed,
+            note: 'the sync was not told: reconciliation will find it',
+          }
+        : { drifted: null, note: `${prisonNumber} has no DPS alerts to remove` };
+    }
     case 'faults': {
       let json: unknown;
       try {

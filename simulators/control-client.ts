@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { describeIssues, dpsAlertSchema, nomisAlertsToMigrateSchema, tokenResponseSchema } from '../common/contract';
+import {
+  describeIssues,
+  DPS_SYNC_SOURCE_HEADER,
+  DPS_SYNC_SOURCE_VALUE,
+  dpsAlertSchema,
+  nomisAlertsToMigrateSchema,
+  tokenResponseSchema,
+} from '../common/contract';
 import type { DpsAlert, NomisAlert, NomisAlertsToMigrate } from '../common/contract';
 import type { PublishedEvent, TopicName } from './events';
 import type { FaultInjector, FaultRule } from './faults';
@@ -184,6 +191,19 @@ export class SimulatorControl {
     await this.api(this.urls.dps, 'DELETE', `/alerts/${enc(alertUuid)}`, undefined, z.unknown());
   }
 
+  /**
+   * Drift for reconciliation demos: removes the prisoner's first DPS alert as if the sync had (header
+   * `Source: NOMIS`), so the router ignores the event and DPS is left out of step with NOMIS. Returns its uuid.
+   */
+  async driftDpsAlert(prisonNumber: string): Promise<string | undefined> {
+    const [alert] = await this.getDpsAlerts(prisonNumber);
+    if (!alert) return undefined;
+    await this.api(this.urls.dps, 'DELETE', `/alerts/${enc(alert.alertUuid)}`, undefined, z.unknown(), false, {
+      [DPS_SYNC_SOURCE_HEADER]: DPS_SYNC_SOURCE_VALUE,
+    });
+    return alert.alertUuid;
+  }
+
   getDpsAlert(alertUuid: string): Promise<DpsAlert> {
     return this.api(this.urls.dps, 'GET', `/alerts/${enc(alertUuid)}`, undefined, dpsAlertSchema);
   }
@@ -230,12 +250,14 @@ export class SimulatorControl {
     body: unknown,
     schema: S,
     retried = false,
+    headers: Record<string, string> = {},
   ): Promise<z.infer<S>> {
-    const response = await send(baseUrl, method, path, { authorization: `Bearer ${await this.token()}` }, body);
+    const authorization = `Bearer ${await this.token()}`;
+    const response = await send(baseUrl, method, path, { ...headers, authorization }, body);
     if (response.status === 401 && !retried) {
       // The token was expired or revoked (POST /__sim/auth/expire-tokens): fetch another, once.
       this.cachedToken = undefined;
-      return this.api(baseUrl, method, path, body, schema, true);
+      return this.api(baseUrl, method, path, body, schema, true, headers);
     }
     if (response.status >= 400) throw failure(`${method} ${path}`, response.status, response.body);
     if (response.status === 204) return undefined as z.infer<S>;

@@ -1,4 +1,5 @@
 import {
+  activePrisonerIdsPageSchema,
   createNomisAlertResponseSchema,
   dpsAlertEventSchema,
   dpsAlertSchema,
@@ -147,6 +148,42 @@ describe('auth (contract §2)', () => {
 });
 
 describe('NOMIS (contract §3)', () => {
+  test('active prisoner ids: pages by current booking, optionally one prison, without those with no booking', async () => {
+    for (const [offenderNo, prisonId] of [
+      ['A1001AA', 'MDI'],
+      ['A1002AA', 'LEI'],
+      ['A1003AA', 'MDI'],
+      ['A1004AA', 'MDI'],
+    ] as const) {
+      await control.createPrisoner({ offenderNo, prisonId });
+    }
+    // A1004AA's only booking goes to A1002AA: A1004AA is no longer in prison, A1002AA's current is now at MDI.
+    const { currentBookingId } = await control.getPrisoner('A1004AA');
+    await control.moveBooking({ bookingId: currentBookingId!, from: 'A1004AA', to: 'A1002AA' });
+
+    const all = await call('nomis', 'GET', '/prisoners/ids/active?page=0&size=2');
+    expect(all.status).toBe(200);
+    const page = activePrisonerIdsPageSchema.parse(all.body);
+    expect(page).toMatchObject({ totalElements: 3, totalPages: 2, number: 0, size: 2 });
+    const second = activePrisonerIdsPageSchema.parse(
+      (await call('nomis', 'GET', '/prisoners/ids/active?page=1&size=2')).body,
+    );
+    expect([...page.content, ...second.content].map((p) => p.offenderNo)).toEqual(['A1001AA', 'A1003AA', 'A1002AA']);
+
+    const mdi = activePrisonerIdsPageSchema.parse(
+      (await call('nomis', 'GET', '/prisoners/ids/active?prisonId=MDI&size=10')).body,
+    );
+    expect(mdi.content.map((p) => p.offenderNo)).toEqual(['A1001AA', 'A1003AA', 'A1002AA']);
+    const lei = activePrisonerIdsPageSchema.parse(
+      (await call('nomis', 'GET', '/prisoners/ids/active?prisonId=LEI')).body,
+    );
+    expect(lei.content).toEqual([]);
+
+    const bad = await call('nomis', 'GET', '/prisoners/ids/active?size=0');
+    expect(bad.status).toBe(400);
+    expect(message(bad.body)).toContain('size');
+  });
+
   test('to-migrate: 404 for an unknown prisoner and for one without a booking', async () => {
     expect((await call('nomis', 'GET', '/prisoners/Z9999ZZ/alerts/to-migrate')).status).toBe(404);
     const prisoner = await control.createPrisoner({ offenderNo: 'A1001AA' });

@@ -5,46 +5,33 @@ import { SYNC_TASK_QUEUE } from './task-queues';
 // Every setting comes from the environment with a default, so the same code runs the dev stack, the test
 // stack (other ports) and a deployment pointed at real services. Errors name the variable.
 
-const port = (name: string, fallback: number) =>
+/** A number from the environment; `valid` says what is wrong with it, if anything, for the error message. */
+const number = (name: string, fallback: number, valid: (value: number) => string | undefined) =>
   z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw === '') return fallback;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 1 || value > 65535) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${name} must be a TCP port 1-65535, got "${raw}"` });
+      const problem = valid(Number(raw));
+      if (problem) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${name} must be ${problem}, got "${raw}"` });
         return z.NEVER;
       }
-      return value;
+      return Number(raw);
     });
+
+const port = (name: string, fallback: number) =>
+  number(name, fallback, (n) => (Number.isInteger(n) && n >= 1 && n <= 65535 ? undefined : 'a TCP port 1-65535'));
+const positiveNumber = (name: string, fallback: number) =>
+  number(name, fallback, (n) => (Number.isFinite(n) && n > 0 ? undefined : 'a number above 0'));
+const positiveInt = (name: string, fallback: number) =>
+  number(name, fallback, (n) => (Number.isInteger(n) && n > 0 ? undefined : 'a whole number above 0'));
 
 const text = (fallback: string) =>
   z
     .string()
     .optional()
     .transform((raw) => (raw === undefined || raw === '' ? fallback : raw));
-
-const positiveNumber = (name: string, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw === '') return fallback;
-      const value = Number(raw);
-      if (!Number.isFinite(value) || value <= 0) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${name} must be a number above 0, got "${raw}"` });
-        return z.NEVER;
-      }
-      return value;
-    });
-
-const positiveInt = (name: string, fallback: number) =>
-  positiveNumber(name, fallback).superRefine((value, ctx) => {
-    if (!Number.isInteger(value)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${name} must be a whole number, got "${value}"` });
-    }
-  });
 
 /** Temporal's duration strings as operators type them: 90s, 15m, 1h, 1d. */
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;

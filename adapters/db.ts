@@ -213,7 +213,11 @@ export interface BulkResyncOutcomeRow {
 }
 
 /** Upsert by (batch, prisoner): recording the same outcome twice is harmless. */
-export async function recordBulkResyncOutcomes(db: Db, batchId: string, outcomes: BulkResyncOutcomeRow[]): Promise<void> {
+export async function recordBulkResyncOutcomes(
+  db: Db,
+  batchId: string,
+  outcomes: BulkResyncOutcomeRow[],
+): Promise<void> {
   if (outcomes.length === 0) return;
   await db('bulk_resync_items')
     .insert(

@@ -159,7 +159,11 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       const failure = describeFailure(err);
       result.failedResyncs.push({ workflowId, ...failure });
       log.warn('resync failed', { prisonNumber, workflowId, ...failure });
-      return { prisonNumber, ok: false, failure: failure.type ? `${failure.type}: ${failure.message}` : failure.message };
+      return {
+        prisonNumber,
+        ok: false,
+        failure: failure.type ? `${failure.type}: ${failure.message}` : failure.message,
+      };
     }
   }
 

@@ -106,7 +106,7 @@ test('a batch where some prisoners get DPS 400s reports exactly those; running i
   const after = await resyncRunsPerPrisoner();
   const redone = prisonNumbers.filter((p) => (after.get(p) ?? 0) > (before.get(p) ?? 0));
   expect(redone.sort()).toEqual([...rejected].sort());
-});
+}, 300_000);
 
 function cli(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exit: Promise<number> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'clients/bulk-resync.ts', ...args], {
@@ -156,7 +156,7 @@ test('killing the client mid-batch and re-attaching finishes the batch without r
   expect(redo.output()).toMatch(/80 prisoners, 80 resynced, 0 failed, 0 skipped/);
   const runsRedone = await resyncRunsPerPrisoner();
   expect(prisonNumbers.map((p) => runsRedone.get(p))).toEqual(prisonNumbers.map(() => 2));
-});
+}, 600_000);
 
 test('the client names bad input and exits 2', async () => {
   const bad = cli(['A1234BC', 'not-a-prisoner', '--concurrency', '0']);

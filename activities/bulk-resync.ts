@@ -4,6 +4,7 @@ import type { BulkResyncOutcomeRow, Db } from '../adapters/db';
 import { findBulkResyncDone, forgetBulkResync, recordBulkResyncOutcomes } from '../adapters/db';
 import type { NomisApiClient } from '../adapters/nomis';
 import { requestSync } from '../adapters/temporal';
+import { mapConcurrently } from '../common/concurrency';
 import { classified } from './failures';
 
 /** How many signal-with-starts one activity has in flight at once. */
@@ -50,18 +51,14 @@ export function createBulkResyncActivities(deps: { db: Db; nomis: NomisApiClient
       prisonNumbers: string[];
     }): Promise<void> {
       const { taskQueue } = Context.current().info;
-      const queue = [...input.prisonNumbers];
-      const worker = async () => {
-        for (let prisonNumber = queue.shift(); prisonNumber; prisonNumber = queue.shift()) {
-          await requestSync(deps.temporal, taskQueue, prisonNumber, {
-            kind: 'resync',
-            reason: input.reason,
-            eventId: `${input.runKey}:${prisonNumber}`,
-            notify: { workflowId: input.batchWorkflowId },
-          });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(REQUESTS_IN_FLIGHT, queue.length) }, worker));
+      await mapConcurrently(input.prisonNumbers, REQUESTS_IN_FLIGHT, (prisonNumber) =>
+        requestSync(deps.temporal, taskQueue, prisonNumber, {
+          kind: 'resync',
+          reason: input.reason,
+          eventId: `${input.runKey}:${prisonNumber}`,
+          notify: { workflowId: input.batchWorkflowId },
+        }),
+      );
     },
 
     /** Upsert by (batch, prisoner). */

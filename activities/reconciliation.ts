@@ -3,6 +3,7 @@ import type { Db } from '../adapters/db';
 import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { NomisApiClient } from '../adapters/nomis';
 import { readInvariantViolations } from '../adapters/sync-check';
+import { mapConcurrently } from '../common/concurrency';
 import { classified } from './failures';
 
 export interface DriftedPrisoner {
@@ -16,18 +17,13 @@ const PROBLEMS_REPORTED = 5;
 
 export function createReconciliationActivities(deps: { db: Db; nomis: NomisApiClient; dps: DpsAlertsApiClient }) {
   async function findDrifted(prisonNumbers: string[]): Promise<DriftedPrisoner[]> {
-    const drifted: DriftedPrisoner[] = [];
-    const queue = [...prisonNumbers];
-    const worker = async () => {
-      for (let prisonNumber = queue.shift(); prisonNumber; prisonNumber = queue.shift()) {
-        const { violations } = await classified(() => readInvariantViolations(deps, prisonNumber));
-        if (violations.length > 0) drifted.push({ prisonNumber, problems: violations.slice(0, PROBLEMS_REPORTED) });
-        Context.current().heartbeat(queue.length);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CHECKS_IN_FLIGHT, queue.length) }, worker));
-    // Back in the order asked, so the report reads the same however the checks interleaved.
-    return prisonNumbers.flatMap((p) => drifted.filter((d) => d.prisonNumber === p));
+    let checked = 0;
+    const checks = await mapConcurrently(prisonNumbers, CHECKS_IN_FLIGHT, async (prisonNumber) => {
+      const { violations } = await classified(() => readInvariantViolations(deps, prisonNumber));
+      Context.current().heartbeat(++checked);
+      return { prisonNumber, problems: violations.slice(0, PROBLEMS_REPORTED) };
+    });
+    return checks.filter((c) => c.problems.length > 0);
   }
 
   return {

@@ -9,7 +9,7 @@ import type { CreateNomisAlertResponse, NomisAlert, NomisAlertsToMigrate } from 
 import { NOMIS_ROLE } from './auth';
 import { domainEvent } from './events';
 import type { EventPublisher, SimLog } from './events';
-import { badRequest, body, conflict, intParam, json, noContent, notFound, param } from './http';
+import { badRequest, body, conflict, intParam, json, noContent, notFound, param, validate } from './http';
 import type { Route } from './http';
 import { requireAlertCode } from './reference-data';
 import { localDate, localDateTime } from './time';
@@ -599,7 +599,8 @@ export function nomisApiRoutes(nomis: NomisState): Route[] {
       ...api,
       method: 'GET',
       pattern: '/prisoners/ids/active',
-      handler: (request) => json(200, nomis.activePrisonerIds(pageQuery(request.query))),
+      handler: (request) =>
+        json(200, nomis.activePrisonerIds(validate(pageQuerySchema, Object.fromEntries(request.query)))),
     },
     {
       ...api,
@@ -771,11 +772,3 @@ const pageQuerySchema = z.object({
   size: z.coerce.number().int().min(1).max(10_000).default(20),
   prisonId: z.string().min(1).optional(),
 });
-
-function pageQuery(query: URLSearchParams): z.output<typeof pageQuerySchema> {
-  const parsed = pageQuerySchema.safeParse(Object.fromEntries(query));
-  if (!parsed.success) {
-    throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  }
-  return parsed.data;
-}

@@ -8,6 +8,7 @@ import type { Db } from '../../adapters/db';
 import { listPrisonerMappings } from '../../adapters/db';
 import { readInvariantViolations } from '../../adapters/sync-check';
 import { EventRouter } from '../../clients/router/event-router';
+import { mapConcurrently } from '../../common/concurrency';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
 import { startSimulators } from '../../simulators';
@@ -177,13 +178,6 @@ export async function seedPrisoners(harness: Harness, count: number, prisonId: s
 
 /** Prisoners for whom contract §6 does not hold, checked a few at a time. */
 export async function prisonersOutOfSync(harness: Harness, prisonNumbers: string[]): Promise<string[]> {
-  const outOfSync: string[] = [];
-  const queue = [...prisonNumbers];
-  const check = async () => {
-    for (let p = queue.shift(); p; p = queue.shift()) {
-      if ((await invariantViolations(harness, p)).length > 0) outOfSync.push(p);
-    }
-  };
-  await Promise.all(Array.from({ length: 10 }, check));
-  return outOfSync.sort();
+  const violations = await mapConcurrently(prisonNumbers, 10, (p) => invariantViolations(harness, p));
+  return prisonNumbers.filter((_, i) => (violations[i]?.length ?? 0) > 0).sort();
 }

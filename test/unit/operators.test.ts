@@ -1,5 +1,6 @@
 import { defaultBatchId, formatReport, renderProgress } from '../../clients/bulk-batch';
 import { formatReconciliationReport } from '../../clients/reconciliation';
+import { mapConcurrently } from '../../common/concurrency';
 import { loadConfig } from '../../common/config';
 import { msUntilToken, refill } from '../../common/rate-limit';
 
@@ -20,6 +21,20 @@ describe('token bucket', () => {
     expect(msUntilToken({ tokens: 0.5, at: 0 }, 10)).toBe(50);
     expect(msUntilToken({ tokens: 0, at: 0 }, 0.5)).toBe(2_000);
   });
+});
+
+test('mapConcurrently keeps the input order and never runs more than the limit at once', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const results = await mapConcurrently([30, 5, 20, 1, 10, 15], 3, async (ms) => {
+    most = Math.max(most, ++inFlight);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    inFlight--;
+    return ms * 2;
+  });
+  expect(results).toEqual([60, 10, 40, 2, 20, 30]);
+  expect(most).toBe(3);
+  expect(await mapConcurrently([], 3, async () => 1)).toEqual([]);
 });
 
 describe('bulk resync client', () => {

@@ -121,14 +121,13 @@ async function main(argv: string[]): Promise<void> {
       await handle.describe(); // fails clearly when there is no such batch
       console.log(`attached to batch ${batchId}`);
     } else {
-      ({ handle, batchId } = await startOrAttachBatch(client, config.temporal.taskQueue, request).then((started) => {
-        console.log(
-          started.attached
-            ? `batch ${started.batchId} is already running: attached to it (its own settings apply)`
-            : `started batch ${started.batchId}`,
-        );
-        return started;
-      }));
+      const started = await startOrAttachBatch(client, config.temporal.taskQueue, request);
+      ({ handle, batchId } = started);
+      console.log(
+        started.attached
+          ? `batch ${batchId} is already running: attached to it (its own settings apply)`
+          : `started batch ${batchId}`,
+      );
     }
     const ui = `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${handle.workflowId}`;
     console.log(`Web UI: ${ui}`);

@@ -123,7 +123,11 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
   // 3. The sliding window: start resyncs while there is room and rate, then wait for one to finish.
   let bucket: TokenBucket = { tokens: Math.max(1, ratePerSecond), at: Date.now() };
   while (s.pending.length > 0 || running.size > 0) {
-    if (s.unrecorded.length >= RECORD_EVERY) await recordOutcomes();
+    if (s.unrecorded.length >= RECORD_EVERY) {
+      await recordOutcomes();
+      // The last resyncs may have finished meanwhile: look at the window again before waiting for one.
+      continue;
+    }
     bucket = refill(bucket, Date.now(), ratePerSecond);
     const room = Math.min(concurrency - running.size, s.pending.length, Math.floor(bucket.tokens));
     if (room > 0) {

@@ -16,6 +16,7 @@ export function dpsCreateFromNomis(alert: NomisAlert): CreateDpsAlertRequest {
     authorisedBy: alert.authorisedBy ?? null,
     activeFrom: alert.date,
     activeTo: alert.expiryDate ?? null,
+    isActive: alert.isActive,
     createdAt: alert.audit.createDatetime,
     createdBy: alert.audit.createUsername,
     createdByDisplayName: alert.audit.createUsername,
@@ -28,6 +29,7 @@ export function dpsUpdateFromNomis(alert: NomisAlert): UpdateDpsAlertRequest {
     authorisedBy: alert.authorisedBy ?? null,
     activeFrom: alert.date,
     activeTo: alert.expiryDate ?? null,
+    isActive: alert.isActive,
     ...(alert.audit.modifyDatetime ? { updatedAt: alert.audit.modifyDatetime } : {}),
     ...(alert.audit.modifyUserId
       ? { updatedBy: alert.audit.modifyUserId, updatedByDisplayName: alert.audit.modifyUserId }

@@ -11,11 +11,19 @@ const signal = () => Context.current().cancellationSignal;
 
 export function createNomisActivities(deps: { nomis: NomisApiClient; db: Db }) {
   return {
-    /** Idempotent: a read. A 404 (unknown prisoner, no booking) fails the run: an empty list would wipe DPS. */
-    async getCurrentBookingAlerts(input: { prisonNumber: string }): Promise<NomisAlert[]> {
-      const { latestBookingAlerts } = await classified(() =>
-        deps.nomis.getAlertsToMigrate(input.prisonNumber, signal()),
-      );
+    /**
+     * Idempotent: a read. A 404 (unknown prisoner, no booking) fails the run: an empty list would wipe DPS.
+     * The one exception (contract §3): the event that asked says the prisoner's bookings went to someone else.
+     */
+    async getCurrentBookingAlerts(input: { prisonNumber: string; bookingsMovedAway?: boolean }): Promise<NomisAlert[]> {
+      const read = input.bookingsMovedAway
+        ? await orNullIfGone(() => deps.nomis.getAlertsToMigrate(input.prisonNumber, signal()))
+        : await classified(() => deps.nomis.getAlertsToMigrate(input.prisonNumber, signal()));
+      if (!read) {
+        log.info('NOMIS holds no booking for the prisoner any more: no alerts', { prisonNumber: input.prisonNumber });
+        return [];
+      }
+      const { latestBookingAlerts } = read;
       log.info('read NOMIS current booking alerts', {
         prisonNumber: input.prisonNumber,
         alertCount: latestBookingAlerts.length,

@@ -100,12 +100,28 @@ export interface ReplaceMappingsInput {
   mappingType: MappingType;
   /** Prisoners whose rows all go in the same transaction (the removed prisoner of a merge). */
   removeOffenderNos?: string[];
+  /**
+   * Rows of other prisoners that claim the same NOMIS alerts are taken over only when the caller has checked
+   * with NOMIS that the alerts are this prisoner's now; otherwise the replace fails with MappingsClaimedError.
+   */
+  takeOverClaimed?: boolean;
+}
+
+/** Other prisoners' rows claim NOMIS alerts of a replace: whose they are now, only NOMIS can say. */
+export class MappingsClaimedError extends Error {
+  override name = 'MappingsClaimedError';
+  constructor(readonly claimed: AlertMapping[]) {
+    super(
+      `NOMIS alerts ${claimed.map((m) => `${m.nomisBookingId}/${m.nomisAlertSequence} (${m.offenderNo})`).join(', ')} are mapped to other prisoners`,
+    );
+  }
 }
 
 /**
  * Replaces every mapping of one prisoner in one transaction (a resync; with removeOffenderNos, a merge).
- * Rows of other prisoners that claim the same NOMIS or DPS alert are stale — NOMIS, which the resync just read,
- * says the alert is this prisoner's now (a moved booking) — so they go too, keeping both sides unique.
+ * Rows of other prisoners that claim the same NOMIS alert are either stale (a booking moved here, and NOMIS
+ * says so now) or newer than the caller's read (a booking moved away after it read NOMIS): see takeOverClaimed.
+ * A DPS alert belongs to one prisoner for ever, so other rows naming the same DPS alert are always stale.
  * Idempotent: replacing with the same set twice leaves the same rows.
  */
 export async function replacePrisonerMappings(
@@ -115,6 +131,15 @@ export async function replacePrisonerMappings(
   return db.transaction(async (trx) => {
     const offenderNos = [input.offenderNo, ...(input.removeOffenderNos ?? [])];
     let deleted = await trx('alert_mappings').whereIn('offender_no', offenderNos).delete();
+    if (input.mappings.length > 0 && !input.takeOverClaimed) {
+      const claimed = await trx<MappingRow>('alert_mappings')
+        .whereIn(
+          ['nomis_booking_id', 'nomis_alert_sequence'],
+          input.mappings.map((m) => [m.nomisBookingId, m.nomisAlertSequence]),
+        )
+        .forUpdate();
+      if (claimed.length > 0) throw new MappingsClaimedError(claimed.map(toMapping));
+    }
     if (input.mappings.length > 0) {
       deleted += await trx('alert_mappings')
         .whereIn(

@@ -1,4 +1,5 @@
-import type { NomisAlert, ResyncAlert } from './contract';
+import type { DpsAlert, NomisAlert, ResyncAlert } from './contract';
+import { SYNC_AUDIT_MODULE } from './contract';
 
 /** A NOMIS alert as DPS's resync endpoint takes it (contract §3 -> §4). Pure: used inside workflows. */
 export function toResyncAlert(alert: NomisAlert): ResyncAlert {
@@ -19,4 +20,20 @@ export function toResyncAlert(alert: NomisAlert): ResyncAlert {
     lastModifiedBy: alert.audit.modifyUserId ?? null,
     lastModifiedByDisplayName: alert.audit.modifyUserId ?? null,
   };
+}
+
+/**
+ * Whether a NOMIS alert was last written by this sync, by its own audit (contract §1.1): the authority when the
+ * event that told of the change did not carry `auditModuleName`.
+ */
+export function lastWrittenBySync(alert: NomisAlert): boolean {
+  return alert.audit.auditModuleName?.startsWith(SYNC_AUDIT_MODULE) ?? false;
+}
+
+/**
+ * Whether a DPS alert is the copy of this NOMIS alert, as far as the two can tell: NOMIS reuses a deleted
+ * highest sequence, so the NOMIS alert under a mapped key may be a newer, different one.
+ */
+export function sameAlert(nomis: NomisAlert, dps: DpsAlert): boolean {
+  return nomis.alertCode.code === dps.alertCode.code && nomis.date === dps.activeFrom;
 }

@@ -132,6 +132,11 @@ export const createDpsAlertRequestSchema = z.object({
   authorisedBy: z.string().nullish(),
   activeFrom: localDate,
   activeTo: localDate.nullish(),
+  /**
+   * Beyond contract §4's listed fields ("anything not listed may be present"): NOMIS can hold an alert inactive
+   * with no expiry date, which dates alone cannot say, so the sync sends NOMIS's flag as the resync does.
+   */
+  isActive: z.boolean().optional(),
   createdAt: localDateTime,
   createdBy: z.string().min(1),
   createdByDisplayName: z.string().min(1),
@@ -144,6 +149,8 @@ export const updateDpsAlertRequestSchema = z.object({
   authorisedBy: z.string().nullish(),
   activeFrom: localDate,
   activeTo: localDate.nullish(),
+  /** As on create: NOMIS's active flag, which its dates alone cannot carry. */
+  isActive: z.boolean().optional(),
   updatedAt: localDateTime.optional(),
   updatedBy: z.string().optional(),
   updatedByDisplayName: z.string().optional(),

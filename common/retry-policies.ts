@@ -2,15 +2,15 @@ import type { ActivityOptions } from '@temporalio/common';
 
 // One named policy per class of call; workflows pick by name, never inline numbers.
 
-/** Writes to our own PostgreSQL: fast, and a failure is almost always a connection blip. */
+/**
+ * Reads and writes of our own PostgreSQL. Usually a failure is a connection blip, but an outage of the database
+ * must be waited out at least as long as one of NOMIS or DPS: giving up part-way through a resync would leave
+ * DPS replaced and the mappings stale. So: the same day-long budget, with a shorter cap as it is ours.
+ */
 export const DATABASE_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '500 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 20,
-  },
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
 /**

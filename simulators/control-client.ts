@@ -8,6 +8,7 @@ import {
   tokenResponseSchema,
 } from '../common/contract';
 import type { DpsAlert, NomisAlert, NomisAlertsToMigrate } from '../common/contract';
+import type { Awkwardness, SetAwkwardnessRequest } from './awkward';
 import type { PublishedEvent, TopicName } from './events';
 import type { FaultInjector, FaultRule } from './faults';
 import type { SimulatorState } from './index';
@@ -120,6 +121,11 @@ export class SimulatorControl {
 
   setFaults(rules: FaultRule[], seed?: number): Promise<FaultStats> {
     return this.control('POST', '/__sim/faults', seed === undefined ? rules : { rules, seed });
+  }
+
+  /** Switches legal-but-awkward upstream behaviours on or off (simulators/awkward.ts); the rest stay. */
+  setAwkward(changes: SetAwkwardnessRequest): Promise<Awkwardness> {
+    return this.control('POST', '/__sim/awkward', changes);
   }
 
   async clearFaults(): Promise<void> {

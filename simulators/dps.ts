@@ -83,9 +83,9 @@ export class DpsState {
   create(prisonNumber: string, request: CreateDpsAlertRequest, source: AlertSource): DpsAlert {
     requireAlertCode(request.alertCode);
     const activeTo = request.activeTo ?? null;
-    if (isActiveOn({ activeFrom: request.activeFrom, activeTo })) {
+    if (request.isActive !== false && isActiveOn({ activeFrom: request.activeFrom, activeTo })) {
       const duplicate = [...this.alerts.values()].find(
-        (a) => a.prisonNumber === prisonNumber && a.alertCode === request.alertCode && isActiveOn(a),
+        (a) => a.prisonNumber === prisonNumber && a.alertCode === request.alertCode && !a.deactivated && isActiveOn(a),
       );
       // As in NOMIS, only an active newcomer clashes; inactive history of a code may pile up.
       if (duplicate) {
@@ -106,6 +106,7 @@ export class DpsState {
       lastModifiedAt: null,
       lastModifiedBy: null,
       lastModifiedByDisplayName: null,
+      deactivated: request.isActive === false,
     };
     this.alerts.set(alert.alertUuid, alert);
     this.publish(DOMAIN_EVENT.alertCreated, alert, source);
@@ -120,8 +121,12 @@ export class DpsState {
       authorisedBy: request.authorisedBy ?? null,
       activeFrom: request.activeFrom,
       activeTo: request.activeTo ?? null,
+      // Only a caller that says so changes the flag; a DPS user's edit of the dates leaves it as it was.
+      deactivated: request.isActive === undefined ? alert.deactivated === true : !request.isActive,
     };
-    const changed = (Object.keys(next) as Array<keyof typeof next>).some((field) => alert[field] !== next[field]);
+    const changed = (Object.keys(next) as Array<keyof typeof next>).some(
+      (field) => (alert[field] ?? false) !== next[field],
+    );
     // An update that changes nothing is not an event, as in the real service: no echo for the sync to chase.
     if (!changed) return toView(alert);
     Object.assign(alert, next);

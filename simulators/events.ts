@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Producer } from 'kafkajs';
+import type { Rng } from './random';
 import { offsetDateTime } from './time';
 
 // Every state change of the simulated NOMIS and DPS is published like the real systems do (contract §1).
@@ -35,6 +36,9 @@ export class EventPublisher {
   constructor(
     private readonly kafka: KafkaOptions | null,
     private readonly onError: (message: string) => void = () => undefined,
+    /** The chance an event goes to Kafka twice (a producer retry after a lost ack); 0 = never. */
+    private readonly redeliveryRate: () => number = () => 0,
+    private readonly rng: Rng = Math.random,
   ) {}
 
   async connect(): Promise<void> {
@@ -56,6 +60,9 @@ export class EventPublisher {
     for (const listener of this.listeners) listener(event);
     if (!this.producer) return;
     this.pending.push(event);
+    // Only Kafka sees the second copy: recent() is what happened, Kafka is what consumers are handed.
+    const rate = this.redeliveryRate();
+    if (rate > 0 && this.rng() < rate) this.pending.push(event);
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
     });

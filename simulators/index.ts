@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TokenStore, authRoutes, DPS_ROLE, NOMIS_ROLE } from './auth';
+import { AwkwardSwitches, setAwkwardnessRequestSchema } from './awkward';
 import type { ClientCredentials } from './auth';
 import { DpsState, dpsApiRoutes } from './dps';
 import { EventPublisher } from './events';
@@ -21,6 +22,8 @@ import { seedDemoPrisoners } from './seed';
 //   POST   /__sim/faults  [rules] | { rules, seed }          replace the fault rules (see faults.ts)
 //   GET    /__sim/faults                                     rules with how often each fired
 //   DELETE /__sim/faults                                     clear the rules
+//   GET    /__sim/awkward                                   the awkward behaviours switched on (awkward.ts)
+//   POST   /__sim/awkward { reuseAlertSequences?, omitAuditModuleName?, redeliveryRate? }   switch them
 //   POST   /__sim/auth/expire-tokens                         every issued token now gets 401
 //   POST   /__sim/seed { count?, seed? }                     the demo prisoners (seed.ts)
 //   POST   /__sim/nomis/prisoners                            create a prisoner (no event)
@@ -86,11 +89,18 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startSimulators(options: SimulatorOptions = {}): Promise<Simulators> {
   const host = options.host ?? '127.0.0.1';
   const log: SimLog = options.log ?? (() => undefined);
-  const events = new EventPublisher(options.kafka ?? null, (message) => log('events', message));
+  const seed = options.randomSeed ?? seedFromEnv();
+  const awkward = new AwkwardSwitches();
+  const events = new EventPublisher(
+    options.kafka ?? null,
+    (message) => log('events', message),
+    () => awkward.get().redeliveryRate,
+    createRng(seed + 1),
+  );
   await events.connect();
   const tokens = new TokenStore(options.clients ?? DEFAULT_CLIENTS, options.tokenTtlSeconds ?? 1200);
-  const faults = new FaultInjector(options.randomSeed ?? seedFromEnv());
-  const nomis = new NomisState(events, log, options.firstBookingId);
+  const faults = new FaultInjector(seed);
+  const nomis = new NomisState(events, log, options.firstBookingId, awkward);
   const dps = new DpsState(events, log);
 
   const state = (offenderNo?: string): SimulatorState => {
@@ -108,6 +118,7 @@ export async function startSimulators(options: SimulatorOptions = {}): Promise<S
     dps.reset();
     faults.reset();
     tokens.reset();
+    awkward.reset();
     events.clearRecent();
   };
 
@@ -159,6 +170,16 @@ export async function startSimulators(options: SimulatorOptions = {}): Promise<S
         faults.clear();
         log('faults', 'cleared fault rules');
         return noContent();
+      },
+    },
+    { method: 'GET', pattern: '/__sim/awkward', handler: () => json(200, awkward.get()) },
+    {
+      method: 'POST',
+      pattern: '/__sim/awkward',
+      handler: (request) => {
+        const now = awkward.set(body(request, setAwkwardnessRequestSchema));
+        log('sim', `awkward behaviours: ${JSON.stringify(now)}`);
+        return json(200, now);
       },
     },
     {

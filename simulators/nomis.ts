@@ -7,6 +7,7 @@ import {
 } from '../common/contract';
 import type { CreateNomisAlertResponse, NomisAlert, NomisAlertsToMigrate } from '../common/contract';
 import { NOMIS_ROLE } from './auth';
+import { AwkwardSwitches } from './awkward';
 import { domainEvent } from './events';
 import type { EventPublisher, SimLog } from './events';
 import { badRequest, body, conflict, intParam, json, noContent, notFound, param, validate } from './http';
@@ -187,6 +188,7 @@ export class NomisState {
     private readonly log: SimLog = () => undefined,
     /** Tests sharing one mapping table give each simulator its own range, as real bookingIds never repeat. */
     private readonly firstBookingId = FIRST_BOOKING_ID,
+    private readonly awkward = new AwkwardSwitches(),
   ) {
     this.nextBookingId = firstBookingId;
   }
@@ -487,8 +489,13 @@ export class NomisState {
   }
 
   private addRecord(booking: Booking, input: AlertInput, actor: Actor): AlertRecord {
+    // Real NOMIS takes the highest sequence + 1, so deleting the highest alert frees its sequence for the next.
+    const alertSequence = this.awkward.get().reuseAlertSequences
+      ? Math.max(0, ...booking.alerts.keys()) + 1
+      : booking.nextAlertSequence;
+    booking.nextAlertSequence = Math.max(booking.nextAlertSequence, alertSequence + 1);
     const alert: AlertRecord = {
-      alertSequence: booking.nextAlertSequence++,
+      alertSequence,
       alertCode: input.alertCode,
       date: input.date,
       expiryDate: input.expiryDate,
@@ -569,7 +576,7 @@ export class NomisState {
       alertSeq: alert.alertSequence,
       alertType: code.type.code,
       alertCode: code.code,
-      auditModuleName,
+      ...(this.awkward.get().omitAuditModuleName ? {} : { auditModuleName }),
     });
   }
 }

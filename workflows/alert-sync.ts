@@ -1,5 +1,7 @@
-import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
+import type { MappingView } from '../activities/mappings';
+import { lastWrittenBySync, sameAlert } from '../common/alerts';
 import { ALERT_API_ACTIVITY, DATABASE_ACTIVITY } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
@@ -48,6 +50,7 @@ export async function nomisAlertToDpsWorkflow(input: AlertSyncInput<NomisChange>
     // 2. The alert as NOMIS has it now; gone means a delete event follows.
     const alert = await api.getNomisAlert({ bookingId, alertSeq });
     if (!alert) return { outcome: 'skipped', why: `NOMIS alert ${key} no longer exists` };
+    if (change.auditModuleOmitted && lastWrittenBySync(alert)) return ownWrite(key);
     if (alert.bookingSequence !== 1) return { outcome: 'skipped', why: `NOMIS alert ${key} is on a previous booking` };
     // 3. Create it in DPS (adopting one an interrupted attempt already created), 4. record the pair.
     const { dpsAlertId } = await api.createDpsAlertFromNomis({ prisonNumber, alert });
@@ -61,15 +64,60 @@ export async function nomisAlertToDpsWorkflow(input: AlertSyncInput<NomisChange>
     log.info('NOMIS alert created in DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId });
     return { outcome: 'created', dpsAlertId, bookingId, alertSeq };
   }
+  if (change.action === 'DELETED' && patched(NOMIS_DELETE_CHECKS_NOMIS)) return copyNomisDelete(input, mapping);
   if (!mapping) return mappingMissing(input, key);
   if (change.action === 'UPDATED') {
     const alert = await api.getNomisAlert({ bookingId, alertSeq });
     if (!alert) return { outcome: 'skipped', why: `NOMIS alert ${key} no longer exists` };
+    if (change.auditModuleOmitted && lastWrittenBySync(alert)) return ownWrite(key);
     const result = await api.updateDpsAlertFromNomis({ prisonNumber, dpsAlertId: mapping.dpsAlertId, alert });
     if (result === 'gone') return { outcome: 'skipped', why: `DPS alert ${mapping.dpsAlertId} no longer exists` };
     log.info('NOMIS alert update copied to DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId: mapping.dpsAlertId });
     return { outcome: 'updated', dpsAlertId: mapping.dpsAlertId, bookingId, alertSeq };
   }
+  await api.deleteDpsAlert({ prisonNumber, dpsAlertId: mapping.dpsAlertId });
+  await db.deleteAlertMapping({ prisonNumber, dpsAlertId: mapping.dpsAlertId });
+  log.info('NOMIS alert deletion copied to DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId: mapping.dpsAlertId });
+  return { outcome: 'deleted', dpsAlertId: mapping.dpsAlertId, bookingId, alertSeq };
+}
+
+/** NOMIS deletes are checked against NOMIS itself (added with the "lose nothing" fixes; older runs did not). */
+const NOMIS_DELETE_CHECKS_NOMIS = 'nomis-delete-checks-nomis';
+
+function ownWrite(key: string): AlertSyncOutcome {
+  return { outcome: 'skipped', why: `NOMIS alert ${key} was last written by this sync (its own change coming back)` };
+}
+
+/**
+ * A NOMIS delete, copied only if NOMIS agrees: a redelivered delete, or one replayed after NOMIS gave the
+ * sequence to a new alert, must not delete the alert that is there now.
+ */
+async function copyNomisDelete(
+  input: AlertSyncInput<NomisChange>,
+  mapping: MappingView | null,
+): Promise<AlertSyncOutcome> {
+  const { prisonNumber, change } = input;
+  const { bookingId, alertSeq } = change;
+  const key = `${bookingId}/${alertSeq}`;
+  // 2. What NOMIS holds under the key now.
+  const alert = await api.getNomisAlert({ bookingId, alertSeq });
+  if (!mapping) {
+    // Nothing in DPS to delete: the sync's own delete coming back, or a duplicate. Both sides agree already.
+    return {
+      outcome: 'skipped',
+      why: alert
+        ? `NOMIS still holds an alert ${key} and none is mapped: a stale delete (duplicate)`
+        : `NOMIS alert ${key} is gone and nothing is mapped to it: already deleted on both sides`,
+    };
+  }
+  if (alert) {
+    const copy = await api.getDpsAlert({ dpsAlertId: mapping.dpsAlertId });
+    if (copy && sameAlert(alert, copy)) {
+      return { outcome: 'skipped', why: `NOMIS still holds alert ${key}: the delete is a redelivery (duplicate)` };
+    }
+    // The key holds a newer alert (sequence reused): the delete was of the one mapped, which goes.
+  }
+  // 3. Delete the DPS copy, 4. and its mapping.
   await api.deleteDpsAlert({ prisonNumber, dpsAlertId: mapping.dpsAlertId });
   await db.deleteAlertMapping({ prisonNumber, dpsAlertId: mapping.dpsAlertId });
   log.info('NOMIS alert deletion copied to DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId: mapping.dpsAlertId });

@@ -4,7 +4,15 @@ export type AlertAction = 'CREATED' | 'UPDATED' | 'DELETED';
 
 /** One alert changed on one side; the other side must follow. */
 export type AlertChange =
-  | { direction: 'NOMIS_TO_DPS'; action: AlertAction; bookingId: number; alertSeq: number; alertCode?: string }
+  | {
+      direction: 'NOMIS_TO_DPS';
+      action: AlertAction;
+      bookingId: number;
+      alertSeq: number;
+      alertCode?: string;
+      /** The event did not say who wrote the change: the alert's own audit module decides (contract §1.1). */
+      auditModuleOmitted?: boolean;
+    }
   | { direction: 'DPS_TO_NOMIS'; action: AlertAction; dpsAlertId: string; alertCode: string };
 
 interface RequestBase {
@@ -19,6 +27,11 @@ export interface ResyncRequest extends RequestBase {
   kind: 'resync';
   /** Set by a merge: this prisoner was merged into the workflow's prisoner and must end with no alerts. */
   removedPrisonNumber?: string;
+  /**
+   * Set when the event says this prisoner's bookings went to someone else (the `from` of a booking move, the
+   * removed side of a merge): a NOMIS 404 then means "no alerts any more", not a fault (contract §3).
+   */
+  bookingsMovedAway?: boolean;
   /** A workflow waiting for this resync (a bulk batch): it gets resyncFinishedSignal when the resync ends. */
   notify?: { workflowId: string };
 }

@@ -1,4 +1,12 @@
-import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { toResyncAlert } from '../common/alerts';
 import { DPS_RESYNC_ACTIVITY, MAPPING_WRITE_ACTIVITY, NOMIS_READ_ACTIVITY } from '../common/retry-policies';
@@ -13,9 +21,14 @@ export interface PrisonerResyncInput {
   prisonNumber: string;
   /** The events that asked for this resync (several coalesce into one). */
   reasons: string[];
-  /** Prisoners merged into this one: they end with no DPS alerts and no mappings. */
+  /** Prisoners merged into this one: their mapping rows go in this resync's transaction (contract §5). */
   removedPrisonNumbers: string[];
+  /** The event says this prisoner's bookings went elsewhere: NOMIS's 404 then means "no alerts" (contract §3). */
+  bookingsMovedAway?: boolean;
 }
+
+/** A resync that read NOMIS before a booking moved away reads again, this many times at most. */
+const MAX_STALE_READS = 3;
 
 export interface ResyncPassSummary {
   reasons: string[];
@@ -40,21 +53,41 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
       : `resyncing ${prisonNumber} (${reasons.join('; ')})`,
   );
 
-  // 1. Every alert on the prisoner's current NOMIS booking (a 404 fails the run: never resync "nothing").
+  for (let read = 1; ; read++) {
+    try {
+      const alertCount = await resyncOnce(input);
+      log.info('prisoner resynced', { prisonNumber, alertCount, reasons, removedPrisonNumbers });
+      setCurrentDetails(`done: ${alertCount} alerts`);
+      return { reasons, alertCount, removedPrisonNumbers };
+    } catch (err) {
+      // A booking moved away after step 1: NOMIS has changed under this resync, so read it again.
+      if (read >= MAX_STALE_READS || failureType(err) !== 'StaleResyncRead') throw err;
+      log.warn('resync read NOMIS before a booking moved; reading again', { prisonNumber, read });
+    }
+  }
+}
+
+async function resyncOnce(input: PrisonerResyncInput): Promise<number> {
+  const { prisonNumber, removedPrisonNumbers } = input;
+  // 1. Every alert on the prisoner's current NOMIS booking (a 404 fails the run — never resync "nothing" —
+  //    unless the event said this prisoner's bookings went elsewhere).
   const nomisAlerts = await nomis.getCurrentBookingAlerts.executeWithOptions(
     { ...NOMIS_READ_ACTIVITY, summary: `read NOMIS alerts of ${prisonNumber}` },
-    [{ prisonNumber }],
+    [{ prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) }],
   );
-  // 2. Replace the prisoner's DPS alerts with them; a merge's removed prisoner gets none.
+  // 2. Replace the prisoner's DPS alerts with them.
   const created = await dps.resyncDpsAlerts.executeWithOptions(
     { ...DPS_RESYNC_ACTIVITY, summary: `resync ${nomisAlerts.length} alerts to DPS for ${prisonNumber}` },
     [{ prisonNumber, alerts: nomisAlerts.map(toResyncAlert) }],
   );
-  for (const removed of removedPrisonNumbers) {
-    await dps.resyncDpsAlerts.executeWithOptions(
-      { ...DPS_RESYNC_ACTIVITY, summary: `remove all DPS alerts of merged-away ${removed}` },
-      [{ prisonNumber: removed, alerts: [] }],
-    );
+  // Runs started before merges were resynced in the removed prisoner's own queue wipe it from here.
+  if (!patched(REMOVED_SIDE_IN_OWN_QUEUE)) {
+    for (const removed of removedPrisonNumbers) {
+      await dps.resyncDpsAlerts.executeWithOptions(
+        { ...DPS_RESYNC_ACTIVITY, summary: `remove all DPS alerts of merged-away ${removed}` },
+        [{ prisonNumber: removed, alerts: [] }],
+      );
+    }
   }
   // 3 + 4. Delete the old mappings and create the new ones, in one transaction (contract §5).
   await mappings.replaceMappings.executeWithOptions(
@@ -72,7 +105,14 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
       },
     ],
   );
-  log.info('prisoner resynced', { prisonNumber, alertCount: created.length, reasons, removedPrisonNumbers });
-  setCurrentDetails(`done: ${created.length} alerts`);
-  return { reasons, alertCount: created.length, removedPrisonNumbers };
+  return created.length;
+}
+
+/** The removed side of a merge is emptied by a resync in its own queue (router), not by the retained's. */
+const REMOVED_SIDE_IN_OWN_QUEUE = 'merge-removed-side-in-own-queue';
+
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
 }

@@ -149,7 +149,14 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     try {
       const pass = await executeChild(prisonerResyncWorkflow, {
         workflowId,
-        args: [{ prisonNumber, reasons, removedPrisonNumbers }],
+        args: [
+          {
+            prisonNumber,
+            reasons,
+            removedPrisonNumbers,
+            ...(requests.some((r) => r.bookingsMovedAway) ? { bookingsMovedAway: true } : {}),
+          },
+        ],
         staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
       });
       result.passes.push(pass);

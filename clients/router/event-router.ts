@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
@@ -80,7 +81,7 @@ export class EventRouter {
   }
 
   private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
-    const decision = routeMessage(this.options, topic, message.value);
+    const decision = routeMessage(this.options, topic, message.value, { partition, offset: message.offset });
     const where = { topic, partition, offset: message.offset };
     this.count('messages');
     switch (decision.action) {
@@ -98,7 +99,23 @@ export class EventRouter {
         return;
       case 'sync':
         for (const target of decision.targets) {
-          await this.requestSync(target, heartbeat);
+          const refused = await this.requestSync(target, heartbeat);
+          if (refused) {
+            // Never accepted, however often it is tried: the partition must not wait on it for ever.
+            const reason = `Temporal refused the sync request for ${target.prisonNumber}: ${refused}`;
+            await this.deadLetter(
+              { action: 'dead-letter', reason },
+              topic,
+              partition,
+              message.offset,
+              message.key,
+              message.value,
+              message.headers,
+            );
+            this.count('dead-lettered');
+            this.options.logger.warn(`dead-lettered: ${reason}`, where);
+            continue;
+          }
           this.count(target.request.kind === 'resync' ? 'resync-requested' : 'alert-sync-requested');
           this.options.logger.info(
             `${target.prisonNumber} ${decision.eventType} -> ${target.request.kind} requested: ${target.request.reason}`,
@@ -112,7 +129,8 @@ export class EventRouter {
     }
   }
 
-  private async requestSync(target: SyncTarget, heartbeat: () => Promise<void>): Promise<void> {
+  /** Resolves when Temporal accepted the request, or with the reason when it never will (invalid argument). */
+  private async requestSync(target: SyncTarget, heartbeat: () => Promise<void>): Promise<string | undefined> {
     // Capped well below the consumer session timeout, since we heartbeat between attempts.
     const { initialMs, maxMs, deadlineMs } = this.options.temporalRetry ?? {
       initialMs: 500,
@@ -129,8 +147,10 @@ export class EventRouter {
         );
         if (attempt > 1)
           this.options.logger.info('Temporal reachable again, consuming', { prisonNumber: target.prisonNumber });
-        return;
+        return undefined;
       } catch (err) {
+        const refused = permanentRefusal(err);
+        if (refused) return refused;
         if (this.stopping) throw err; // not committed: redelivered when the router comes back
         const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 10));
         this.count('temporal-unavailable-retries');
@@ -175,4 +195,14 @@ export class EventRouter {
       ],
     });
   }
+}
+
+/** gRPC INVALID_ARGUMENT: the request itself is wrong (an id or payload over a limit), so no retry can succeed. */
+const INVALID_ARGUMENT = 3;
+
+/** The reason Temporal will never accept this request, or undefined when trying again may work. */
+export function permanentRefusal(err: unknown): string | undefined {
+  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+  if (!isGrpcServiceError(grpc)) return undefined;
+  return grpc.code === INVALID_ARGUMENT ? `INVALID_ARGUMENT: ${grpc.details || grpc.message}` : undefined;
 }

@@ -10,6 +10,7 @@ import {
   prisonerMergedEventSchema,
   prisonerReceivedEventSchema,
   RESYNC_RECEIVED_REASONS,
+  prisonNumber as prisonNumberSchema,
   SYNC_AUDIT_MODULE,
 } from '../../common/contract';
 import type { AlertSyncRequest, SyncRequest } from '../../workflows/messages';
@@ -45,7 +46,18 @@ export type RouteDecision =
   | { action: 'skip'; eventType: string; reason: SkipReason; prisonNumber?: string; detail: string }
   | { action: 'dead-letter'; reason: string };
 
-export function routeMessage(options: RouteOptions, topic: string, value: Buffer | null): RouteDecision {
+/** Where a message sits in Kafka: a redelivery of the same message comes back at the same place. */
+export interface MessagePosition {
+  partition: number;
+  offset: string;
+}
+
+export function routeMessage(
+  options: RouteOptions,
+  topic: string,
+  value: Buffer | null,
+  position: MessagePosition,
+): RouteDecision {
   const { topics } = options;
   if (!value || value.length === 0) return { action: 'dead-letter', reason: 'message has no value' };
   let json: unknown;
@@ -61,11 +73,24 @@ export function routeMessage(options: RouteOptions, topic: string, value: Buffer
   if (typeof eventType !== 'string' || eventType.length === 0) {
     return { action: 'dead-letter', reason: 'eventType: Required (a non-empty string)' };
   }
-  const eventId = createHash('sha256').update(topic).update('\0').update(value).digest('hex').slice(0, 24);
+  // Two ids, for two kinds of duplicate. An alert-level event names only the alert, and its timestamp has
+  // second precision, so two genuine changes of one alert can have identical bytes: only the message's place
+  // in Kafka tells a redelivery from a second change (a copy published twice is harmless: alert syncs re-read
+  // both sides). A prisoner-level event with identical bytes describes the same change, which happened before
+  // the first copy was even published, so a resync that is already running covers it: its content is its id.
+  const ids: EventIds = {
+    message: `${topic}:${position.partition}:${position.offset}`,
+    content: createHash('sha256').update(topic).update('\0').update(value).digest('hex').slice(0, 24),
+  };
 
-  if (topic === topics.offenderEvents) return routeNomisEvent(eventType, json, eventId, options);
-  if (topic === topics.domainEvents) return routeDomainEvent(eventType, json, eventId, options);
+  if (topic === topics.offenderEvents) return routeNomisEvent(eventType, json, ids.message, options);
+  if (topic === topics.domainEvents) return routeDomainEvent(eventType, json, ids, options);
   return { action: 'dead-letter', reason: `topic ${topic} is not one the router consumes` };
+}
+
+interface EventIds {
+  message: string;
+  content: string;
 }
 
 function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, json: unknown, eventType: string): T | RouteDecision {
@@ -106,11 +131,20 @@ function routeNomisEvent(eventType: string, json: unknown, eventId: string, opti
   }
   const { bookingId, alertSeq, alertCode } = event;
   const action = ACTIONS[event.eventType];
+  // Without the module the event cannot say who wrote it; the workflow asks the alert itself (contract §1.1).
+  const auditModuleOmitted = !event.auditModuleName;
   return alertSync(options, eventType, prisonNumber, {
     kind: 'alert',
     reason: `NOMIS alert ${bookingId}/${alertSeq}${alertCode ? ` ${alertCode}` : ''} ${action.toLowerCase()}`,
     eventId,
-    change: { direction: 'NOMIS_TO_DPS', action, bookingId, alertSeq, alertCode },
+    change: {
+      direction: 'NOMIS_TO_DPS',
+      action,
+      bookingId,
+      alertSeq,
+      alertCode,
+      ...(auditModuleOmitted ? { auditModuleOmitted } : {}),
+    },
   });
 }
 
@@ -136,25 +170,32 @@ function alertSync(
   return { action: 'sync', eventType, targets: [{ prisonNumber, request }] };
 }
 
-function routeDomainEvent(eventType: string, json: unknown, eventId: string, options: RouteOptions): RouteDecision {
+function routeDomainEvent(eventType: string, json: unknown, ids: EventIds, options: RouteOptions): RouteDecision {
+  const eventId = ids.content;
   switch (eventType) {
     case DOMAIN_EVENT.merged: {
       const event = parse(prisonerMergedEventSchema, json, eventType);
       if (isDecision(event)) return event;
       const { nomsNumber, removedNomsNumber } = event.additionalInformation;
+      if (nomsNumber === removedNomsNumber) {
+        // Read literally it would wipe a live prisoner: a broken event, not a merge.
+        return {
+          action: 'dead-letter',
+          reason: `${eventType}: additionalInformation.removedNomsNumber must differ from nomsNumber (both ${nomsNumber})`,
+        };
+      }
+      const reason = `merge of ${removedNomsNumber} into ${nomsNumber}`;
+      // Each side in its own queue, so neither is changed beside its own pending syncs. The removed prisoner's
+      // bookings went to the retained one: NOMIS no longer knowing it means it has no alerts any more.
       return {
         action: 'sync',
         eventType,
         targets: [
           {
             prisonNumber: nomsNumber,
-            request: {
-              kind: 'resync',
-              reason: `merge of ${removedNomsNumber} into ${nomsNumber}`,
-              eventId,
-              removedPrisonNumber: removedNomsNumber,
-            },
+            request: { kind: 'resync', reason, eventId, removedPrisonNumber: removedNomsNumber },
           },
+          { prisonNumber: removedNomsNumber, request: { kind: 'resync', reason, eventId, bookingsMovedAway: true } },
         ],
       };
     }
@@ -162,14 +203,21 @@ function routeDomainEvent(eventType: string, json: unknown, eventId: string, opt
       const event = parse(bookingMovedEventSchema, json, eventType);
       if (isDecision(event)) return event;
       const { bookingId, movedFromNomsNumber: from, movedToNomsNumber: to } = event.additionalInformation;
+      if (from === to) {
+        return {
+          action: 'dead-letter',
+          reason: `${eventType}: additionalInformation.movedToNomsNumber must differ from movedFromNomsNumber (both ${from})`,
+        };
+      }
       const reason = `booking ${bookingId} moved from ${from} to ${to}`;
       return {
         action: 'sync',
         eventType,
-        targets: [from, to].map((prisonNumber) => ({
-          prisonNumber,
-          request: { kind: 'resync', reason, eventId },
-        })),
+        targets: [
+          // The booking may have been its last: then NOMIS answers 404, which here means "no alerts any more".
+          { prisonNumber: from, request: { kind: 'resync', reason, eventId, bookingsMovedAway: true } },
+          { prisonNumber: to, request: { kind: 'resync', reason, eventId } },
+        ],
       };
     }
     case DOMAIN_EVENT.received: {
@@ -196,10 +244,20 @@ function routeDomainEvent(eventType: string, json: unknown, eventId: string, opt
     case DOMAIN_EVENT.alertDeleted: {
       const event = parse(dpsAlertEventSchema, json, eventType);
       if (isDecision(event)) return event;
-      const prisonNumber = event.personReference.identifiers.find((id) => id.type === 'NOMS')?.value;
-      if (!prisonNumber) {
+      const noms = event.personReference.identifiers.find((id) => id.type === 'NOMS')?.value;
+      if (!noms) {
         return { action: 'dead-letter', reason: `${eventType}: personReference.identifiers has no NOMS identifier` };
       }
+      // The prison number names the prisoner's queue: "a1234bc" or a padded one would be a second queue for the
+      // same prisoner, and an over-long one a workflow id Temporal refuses.
+      const checked = prisonNumberSchema.safeParse(noms);
+      if (!checked.success) {
+        return {
+          action: 'dead-letter',
+          reason: `${eventType}: personReference.identifiers NOMS value ${JSON.stringify(noms.slice(0, 40))}: ${checked.error.issues[0]?.message ?? 'invalid'}`,
+        };
+      }
+      const prisonNumber = checked.data;
       const { source, alertUuid } = event.additionalInformation;
       if (source !== 'DPS') {
         return { action: 'skip', eventType, reason: 'not-from-dps', prisonNumber, detail: `source ${source}` };
@@ -209,7 +267,7 @@ function routeDomainEvent(eventType: string, json: unknown, eventId: string, opt
       return alertSync(options, eventType, prisonNumber, {
         kind: 'alert',
         reason: `DPS alert ${alertUuid} ${alertCode} ${action.toLowerCase()}`,
-        eventId,
+        eventId: ids.message,
         change: { direction: 'DPS_TO_NOMIS', action, dpsAlertId: alertUuid, alertCode },
       });
     }

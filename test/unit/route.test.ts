@@ -2,8 +2,9 @@ import { routeMessage } from '../../clients/router/route';
 
 const topics = { offenderEvents: 'nomis.offender-events', domainEvents: 'hmpps.domain-events' };
 const options = { topics, directions: { nomisToDps: true, dpsToNomis: true } };
-const domain = (event: object) => routeMessage(options, topics.domainEvents, Buffer.from(JSON.stringify(event)));
-const nomis = (event: object) => routeMessage(options, topics.offenderEvents, Buffer.from(JSON.stringify(event)));
+const at = { partition: 0, offset: '42' };
+const domain = (event: object) => routeMessage(options, topics.domainEvents, Buffer.from(JSON.stringify(event)), at);
+const nomis = (event: object) => routeMessage(options, topics.offenderEvents, Buffer.from(JSON.stringify(event)), at);
 const envelope = (eventType: string, additionalInformation: object) => ({
   eventType,
   version: 1,
@@ -14,7 +15,7 @@ const envelope = (eventType: string, additionalInformation: object) => ({
 });
 
 describe('prisoner-level events become resync requests', () => {
-  test('merge resyncs the retained prisoner and names the removed one', () => {
+  test('merge resyncs each side in its own queue; the removed side may be unknown to NOMIS', () => {
     const decision = domain(
       envelope('prison-offender-events.prisoner.merged', {
         nomsNumber: 'A1234BC',
@@ -25,8 +26,41 @@ describe('prisoner-level events become resync requests', () => {
     );
     expect(decision).toMatchObject({
       action: 'sync',
-      targets: [{ prisonNumber: 'A1234BC', request: { kind: 'resync', removedPrisonNumber: 'B2345CD' } }],
+      targets: [
+        { prisonNumber: 'A1234BC', request: { kind: 'resync', removedPrisonNumber: 'B2345CD' } },
+        { prisonNumber: 'B2345CD', request: { kind: 'resync', bookingsMovedAway: true } },
+      ],
     });
+    expect(decision.action === 'sync' && decision.targets[0]?.request).not.toHaveProperty('bookingsMovedAway');
+  });
+
+  test('a merge of a prisoner into itself is dead-lettered, never a wipe of a live prisoner', () => {
+    const decision = domain(
+      envelope('prison-offender-events.prisoner.merged', {
+        nomsNumber: 'A1234BC',
+        removedNomsNumber: 'A1234BC',
+        reason: 'MERGE',
+      }),
+    );
+    expect(decision).toMatchObject({ action: 'dead-letter', reason: expect.stringContaining('removedNomsNumber') });
+  });
+
+  test('booking moved: only the prisoner it moved from may have no booking left', () => {
+    const decision = domain(
+      envelope('prison-offender-events.prisoner.booking.moved', {
+        bookingId: 1203456,
+        movedFromNomsNumber: 'A1234BC',
+        movedToNomsNumber: 'B2345CD',
+      }),
+    );
+    expect(decision).toMatchObject({
+      action: 'sync',
+      targets: [
+        { prisonNumber: 'A1234BC', request: { bookingsMovedAway: true } },
+        { prisonNumber: 'B2345CD', request: { kind: 'resync' } },
+      ],
+    });
+    expect(decision.action === 'sync' && decision.targets[1]?.request).not.toHaveProperty('bookingsMovedAway');
   });
 
   test('booking moved resyncs both prisoners', () => {
@@ -68,6 +102,57 @@ describe('prisoner-level events become resync requests', () => {
     expect(id(domain(event))).toBe(id(domain(event)));
     expect(id(domain({ ...event, occurredAt: '2024-06-21T10:15:30+01:00' }))).not.toBe(id(domain(event)));
   });
+});
+
+describe('alert-level events', () => {
+  const update = {
+    eventType: 'ALERT-UPDATED',
+    eventDatetime: '2024-06-20T10:15:30',
+    offenderIdDisplay: 'A1234BC',
+    bookingId: 1203456,
+    alertSeq: 3,
+    auditModuleName: 'OIDALERT',
+  };
+  const idAt = (offset: string) => {
+    const decision = routeMessage(options, topics.offenderEvents, Buffer.from(JSON.stringify(update)), {
+      partition: 2,
+      offset,
+    });
+    return decision.action === 'sync' ? decision.targets[0]?.request.eventId : undefined;
+  };
+
+  test('identical bytes at another offset are another change (second-precision timestamps); the same offset is a redelivery', () => {
+    expect(idAt('7')).toBe(idAt('7'));
+    expect(idAt('8')).not.toBe(idAt('7'));
+  });
+
+  test('an event without auditModuleName asks the workflow to check the alert itself', () => {
+    const { auditModuleName: _omitted, ...withoutModule } = update;
+    expect(nomis(withoutModule)).toMatchObject({
+      action: 'sync',
+      targets: [{ request: { change: { auditModuleOmitted: true } } }],
+    });
+    expect(nomis(update)).toMatchObject({ action: 'sync' });
+    expect(nomis(update).action === 'sync' && JSON.stringify(nomis(update))).not.toContain('auditModuleOmitted');
+  });
+
+  test.each([['a1234bc'], [' A1234BC'], ['A1234BC'.padEnd(300, 'X')]])(
+    'a DPS alert event for prison number %j is dead-lettered naming personReference',
+    (value) => {
+      const event = {
+        ...envelope('person.alert.created', {
+          alertUuid: '8cdadcf3-b003-4116-9956-c99bd8df6a00',
+          alertCode: 'XA',
+          source: 'DPS',
+        }),
+        personReference: { identifiers: [{ type: 'NOMS', value }] },
+      };
+      expect(domain(event)).toMatchObject({
+        action: 'dead-letter',
+        reason: expect.stringContaining('personReference.identifiers NOMS value'),
+      });
+    },
+  );
 });
 
 describe('loop prevention and things to ignore', () => {
@@ -113,7 +198,7 @@ describe('malformed messages are dead-lettered with a reason naming the field', 
     ['an array', Buffer.from('[]'), /not a JSON object/],
     ['no eventType', Buffer.from('{"foo":1}'), /eventType: Required/],
   ])('%s', (_what, value, reason) => {
-    const decision = routeMessage(options, topics.domainEvents, value);
+    const decision = routeMessage(options, topics.domainEvents, value, at);
     expect(decision.action).toBe('dead-letter');
     expect(decision.action === 'dead-letter' && decision.reason).toMatch(reason);
   });
@@ -194,16 +279,18 @@ describe('alert-level events become alert sync requests, unless their direction 
   test('each direction can be switched off on its own', () => {
     const off = (nomisToDps: boolean, dpsToNomis: boolean) => ({ topics, directions: { nomisToDps, dpsToNomis } });
     const asBuffer = (event: object) => Buffer.from(JSON.stringify(event));
-    expect(routeMessage(off(false, true), topics.offenderEvents, asBuffer(nomisInsert))).toMatchObject({
+    expect(routeMessage(off(false, true), topics.offenderEvents, asBuffer(nomisInsert), at)).toMatchObject({
       action: 'skip',
       reason: 'direction-switched-off',
     });
-    expect(routeMessage(off(false, true), topics.domainEvents, asBuffer(dpsCreated))).toMatchObject({ action: 'sync' });
-    expect(routeMessage(off(true, false), topics.domainEvents, asBuffer(dpsCreated))).toMatchObject({
+    expect(routeMessage(off(false, true), topics.domainEvents, asBuffer(dpsCreated), at)).toMatchObject({
+      action: 'sync',
+    });
+    expect(routeMessage(off(true, false), topics.domainEvents, asBuffer(dpsCreated), at)).toMatchObject({
       action: 'skip',
       reason: 'direction-switched-off',
     });
-    expect(routeMessage(off(true, false), topics.offenderEvents, asBuffer(nomisInsert))).toMatchObject({
+    expect(routeMessage(off(true, false), topics.offenderEvents, asBuffer(nomisInsert), at)).toMatchObject({
       action: 'sync',
     });
   });

@@ -1,17 +1,73 @@
 import { Context, log } from '@temporalio/activity';
 import type { Db } from '../adapters/db';
-import { findMappingByDpsAlertId } from '../adapters/db';
+import { findMappingByDpsAlertId, findUnmappedDpsAlertIds } from '../adapters/db';
 import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { DpsAlert, NomisAlert, ResyncAlert, ResyncResponse } from '../common/contract';
 import { dpsCreateFromNomis, dpsUpdateFromNomis } from './alert-fields';
+import { ApplicationFailure } from '@temporalio/activity';
 import { classified, orNullIfGone } from './failures';
+
+/** A DPS alert no mapping row knows: a DPS user's new alert whose copy to NOMIS has not run yet. */
+export interface UnsyncedDpsAlert {
+  dpsAlertId: string;
+  alertCode: string;
+}
 
 const signal = () => Context.current().cancellationSignal;
 
-export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db }) {
+export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; dpsToNomis?: boolean }) {
+  /** Unmapped DPS alerts that are not already among NOMIS's (a resync's own alerts before their mappings). */
+  async function unsyncedDpsAlerts(prisonNumber: string, nomisAlerts: ResyncAlert[]): Promise<UnsyncedDpsAlert[]> {
+    if (deps.dpsToNomis === false) return [];
+    const inNomis = new Set(nomisAlerts.map((a) => `${a.alertCode}|${a.activeFrom}|${a.activeTo ?? ''}`));
+    const alerts = (await classified(() => deps.dps.getPrisonerAlerts(prisonNumber, signal()))).filter(
+      (a) => !inNomis.has(`${a.alertCode.code}|${a.activeFrom}|${a.activeTo ?? ''}`),
+    );
+    const unmapped = new Set(
+      await findUnmappedDpsAlertIds(
+        deps.db,
+        alerts.map((a) => a.alertUuid),
+      ),
+    );
+    return alerts
+      .filter((a) => unmapped.has(a.alertUuid))
+      .map((a) => ({ dpsAlertId: a.alertUuid, alertCode: a.alertCode.code }));
+  }
+
   return {
-    /** Idempotent: DPS replaces the prisoner's alerts, and the same body gives the same alerts. */
-    async resyncDpsAlerts(input: { prisonNumber: string; alerts: ResyncAlert[] }): Promise<ResyncResponse> {
+    /**
+     * Read-only: the prisoner's DPS alerts that no mapping knows — DPS users' new alerts on their way to NOMIS,
+     * which a resync would delete. None while DPS -> NOMIS is switched off: then DPS follows NOMIS alone.
+     */
+    async findUnsyncedDpsAlerts(input: { prisonNumber: string; alerts: ResyncAlert[] }): Promise<UnsyncedDpsAlert[]> {
+      const unsynced = await unsyncedDpsAlerts(input.prisonNumber, input.alerts);
+      if (unsynced.length > 0) log.info('DPS alerts not yet in NOMIS', { prisonNumber: input.prisonNumber, unsynced });
+      return unsynced;
+    },
+
+    /**
+     * Idempotent: DPS replaces the prisoner's alerts, and the same body gives the same alerts. With `guard`, DPS
+     * is looked at first: a DPS user's alert created since the resync began (unmapped, not one the resync already
+     * knows of) would be deleted by the replace, so the resync is told to start again instead (non-retryable
+     * DpsChangedDuringResync), having copied it to NOMIS first.
+     */
+    async resyncDpsAlerts(input: {
+      prisonNumber: string;
+      alerts: ResyncAlert[];
+      guard?: { knownUnsynced: string[] };
+    }): Promise<ResyncResponse> {
+      if (input.guard) {
+        const known = new Set(input.guard.knownUnsynced);
+        const arrived = (await unsyncedDpsAlerts(input.prisonNumber, input.alerts)).filter(
+          (a) => !known.has(a.dpsAlertId),
+        );
+        if (arrived.length > 0) {
+          throw ApplicationFailure.nonRetryable(
+            `DPS alerts ${arrived.map((a) => `${a.dpsAlertId} (${a.alertCode})`).join(', ')} of ${input.prisonNumber} were created while the resync ran: copying them to NOMIS first`,
+            'DpsChangedDuringResync',
+          );
+        }
+      }
       const created = await classified(() => deps.dps.resyncPrisonerAlerts(input.prisonNumber, input.alerts, signal()));
       if (created.length !== input.alerts.length) {
         throw new Error(

@@ -15,6 +15,8 @@ export interface ActivityDeps {
   dps: DpsAlertsApiClient;
   /** For activities that ask prisoners' workflows for resyncs (signal-with-start). */
   temporal: Client;
+  /** Whether DPS users' changes are copied to NOMIS (ADR002's switch); default on. */
+  dpsToNomis?: boolean;
 }
 
 /** Every activity the sync worker registers, built from injected dependencies. */

@@ -172,6 +172,16 @@ export async function listPrisonerMappings(db: Db, offenderNo: string): Promise<
   return rows.map(toMapping);
 }
 
+/** Which of these DPS alerts have no mapping row. */
+export async function findUnmappedDpsAlertIds(db: Db, dpsAlertIds: string[]): Promise<string[]> {
+  if (dpsAlertIds.length === 0) return [];
+  const mapped = await db('alert_mappings')
+    .whereIn('dps_alert_id', dpsAlertIds)
+    .select<Array<{ dps_alert_id: string }>>('dps_alert_id');
+  const known = new Set(mapped.map((row) => row.dps_alert_id));
+  return dpsAlertIds.filter((id) => !known.has(id));
+}
+
 export async function findMappingByDpsAlertId(db: Db, dpsAlertId: string): Promise<AlertMapping | undefined> {
   const row = await db<MappingRow>('alert_mappings').where({ dps_alert_id: dpsAlertId }).first();
   return row && toMapping(row);

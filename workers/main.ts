@@ -21,7 +21,13 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
+      deps: {
+        db,
+        nomis: apis.nomis,
+        dps: apis.dps,
+        temporal: temporal.client,
+        dpsToNomis: config.directions.dpsToNomis,
+      },
     });
     console.log(`worker polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
     // run() resolves after SIGINT/SIGTERM once in-flight activities finished: a graceful shutdown.

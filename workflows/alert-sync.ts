@@ -23,7 +23,21 @@ export interface AlertSyncInput<C extends AlertChange> {
 export type AlertSyncOutcome =
   | { outcome: 'created' | 'updated' | 'deleted'; dpsAlertId?: string; bookingId?: number; alertSeq?: number }
   | { outcome: 'skipped'; why: string }
-  | { outcome: 'mapping-missing' };
+  | { outcome: 'mapping-missing' }
+  /** The DPS alert a DPS user changed is gone, and no delete of it has arrived (yet): ask again later. */
+  | { outcome: 'source-missing' };
+
+/**
+ * A DPS user's change whose alert is gone, though no DPS user deleted it (their delete would have been seen
+ * first): a resync replaced the prisoner's DPS alerts between the change and its copy. Fail visibly.
+ */
+function dpsAlertGone(input: AlertSyncInput<DpsChange>): AlertSyncOutcome {
+  if (!input.finalAttempt) return { outcome: 'source-missing' };
+  throw ApplicationFailure.nonRetryable(
+    `${input.change.action} of DPS alert ${input.change.dpsAlertId} (${input.change.alertCode}) of ${input.prisonNumber} by a DPS user: the alert is gone from DPS and no DPS user deleted it — a resync replaced the prisoner's DPS alerts before the change reached NOMIS`,
+    'DpsAlertGone',
+  );
+}
 
 function mappingMissing(input: AlertSyncInput<AlertChange>, key: string): AlertSyncOutcome {
   if (!input.finalAttempt) return { outcome: 'mapping-missing' };
@@ -141,9 +155,9 @@ export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>):
         outcome: 'skipped',
         why: `already mapped to NOMIS ${mapping.nomisBookingId}/${mapping.nomisAlertSequence}`,
       };
-    // 2. The alert as DPS has it now; gone means a delete event follows.
+    // 2. The alert as DPS has it now; gone means a delete event follows (or a resync removed it).
     const alert = await api.getDpsAlert({ dpsAlertId });
-    if (!alert) return { outcome: 'skipped', why: `DPS alert ${dpsAlertId} no longer exists` };
+    if (!alert) return dpsAlertGone(input);
     // 3. Create it on the current NOMIS booking (adopting an interrupted attempt's), 4. record the pair.
     const { bookingId, alertSeq } = await api.createNomisAlertFromDps({ prisonNumber, alert });
     await db.createAlertMapping({
@@ -167,7 +181,7 @@ export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>):
   }
   if (change.action === 'UPDATED') {
     const alert = await api.getDpsAlert({ dpsAlertId });
-    if (!alert) return { outcome: 'skipped', why: `DPS alert ${dpsAlertId} no longer exists` };
+    if (!alert) return dpsAlertGone(input);
     const result = await api.updateNomisAlertFromDps({ prisonNumber, bookingId, alertSeq, alert });
     if (result === 'gone') return { outcome: 'skipped', why: `NOMIS alert ${bookingId}/${alertSeq} no longer exists` };
     log.info('DPS alert update copied to NOMIS', { prisonNumber, dpsAlertId, bookingId, alertSeq });

@@ -1,17 +1,22 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
   log,
   patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
+  uuid4,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { toResyncAlert } from '../common/alerts';
+import { alertSyncWorkflowId } from '../common/ids';
 import { DPS_RESYNC_ACTIVITY, MAPPING_WRITE_ACTIVITY, NOMIS_READ_ACTIVITY } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
+import { dpsAlertToNomisWorkflow } from './alert-sync';
 
 const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const dps = proxyActivities<SyncActivities>(DPS_RESYNC_ACTIVITY);
@@ -27,8 +32,12 @@ export interface PrisonerResyncInput {
   bookingsMovedAway?: boolean;
 }
 
-/** A resync that read NOMIS before a booking moved away reads again, this many times at most. */
-const MAX_STALE_READS = 3;
+/**
+ * A resync reads NOMIS again when NOMIS or DPS changed under it (a booking moved away after its read, a DPS
+ * user's new alert appeared before its write), this many times at most.
+ */
+const MAX_READS = 5;
+const READ_AGAIN = new Set(['StaleResyncRead', 'DpsChangedDuringResync']);
 
 export interface ResyncPassSummary {
   reasons: string[];
@@ -53,32 +62,51 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
       : `resyncing ${prisonNumber} (${reasons.join('; ')})`,
   );
 
+  // DPS users' new alerts already copied to NOMIS by this resync (or tried: a refusal fails visibly on its own).
+  const pushed = new Set<string>();
   for (let read = 1; ; read++) {
     try {
-      const alertCount = await resyncOnce(input);
+      const alertCount = await resyncOnce(input, pushed);
       log.info('prisoner resynced', { prisonNumber, alertCount, reasons, removedPrisonNumbers });
       setCurrentDetails(`done: ${alertCount} alerts`);
       return { reasons, alertCount, removedPrisonNumbers };
     } catch (err) {
-      // A booking moved away after step 1: NOMIS has changed under this resync, so read it again.
-      if (read >= MAX_STALE_READS || failureType(err) !== 'StaleResyncRead') throw err;
-      log.warn('resync read NOMIS before a booking moved; reading again', { prisonNumber, read });
+      const type = failureType(err);
+      if (read >= MAX_READS || !type || !READ_AGAIN.has(type)) throw err;
+      log.warn('NOMIS or DPS changed under the resync; reading again', { prisonNumber, read, type });
     }
   }
 }
 
-async function resyncOnce(input: PrisonerResyncInput): Promise<number> {
+async function resyncOnce(input: PrisonerResyncInput, pushed: Set<string>): Promise<number> {
   const { prisonNumber, removedPrisonNumbers } = input;
+  // A prisoner whose bookings went elsewhere has no NOMIS booking to copy DPS users' alerts to.
+  const guarded = !input.bookingsMovedAway && patched(DPS_USERS_ALERTS_FIRST);
   // 1. Every alert on the prisoner's current NOMIS booking (a 404 fails the run — never resync "nothing" —
   //    unless the event said this prisoner's bookings went elsewhere).
   const nomisAlerts = await nomis.getCurrentBookingAlerts.executeWithOptions(
     { ...NOMIS_READ_ACTIVITY, summary: `read NOMIS alerts of ${prisonNumber}` },
     [{ prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) }],
   );
-  // 2. Replace the prisoner's DPS alerts with them.
+  const alerts = nomisAlerts.map(toResyncAlert);
+  // 2. DPS users' new alerts whose copy to NOMIS has not run yet would be deleted by step 3: copy them first,
+  //    each as its own visible alert sync, then read NOMIS again.
+  if (guarded) {
+    const unsynced = await dps.findUnsyncedDpsAlerts.executeWithOptions(
+      { ...DPS_RESYNC_ACTIVITY, summary: `find DPS users' alerts of ${prisonNumber} not yet in NOMIS` },
+      [{ prisonNumber, alerts }],
+    );
+    const fresh = unsynced.filter((a) => !pushed.has(a.dpsAlertId));
+    for (const alert of fresh) {
+      pushed.add(alert.dpsAlertId);
+      await copyDpsAlertToNomis(prisonNumber, alert.dpsAlertId, alert.alertCode);
+    }
+    if (fresh.length > 0) return resyncOnce(input, pushed);
+  }
+  // 3. Replace the prisoner's DPS alerts with NOMIS's, unless a DPS user added one since step 2.
   const created = await dps.resyncDpsAlerts.executeWithOptions(
     { ...DPS_RESYNC_ACTIVITY, summary: `resync ${nomisAlerts.length} alerts to DPS for ${prisonNumber}` },
-    [{ prisonNumber, alerts: nomisAlerts.map(toResyncAlert) }],
+    [{ prisonNumber, alerts, ...(guarded ? { guard: { knownUnsynced: [...pushed] } } : {}) }],
   );
   // Runs started before merges were resynced in the removed prisoner's own queue wipe it from here.
   if (!patched(REMOVED_SIDE_IN_OWN_QUEUE)) {
@@ -89,7 +117,7 @@ async function resyncOnce(input: PrisonerResyncInput): Promise<number> {
       );
     }
   }
-  // 3 + 4. Delete the old mappings and create the new ones, in one transaction (contract §5).
+  // 4. Delete the old mappings and create the new ones, in one transaction (contract §5).
   await mappings.replaceMappings.executeWithOptions(
     { ...MAPPING_WRITE_ACTIVITY, summary: `replace ${created.length} mappings of ${prisonNumber}` },
     [
@@ -107,6 +135,30 @@ async function resyncOnce(input: PrisonerResyncInput): Promise<number> {
   );
   return created.length;
 }
+
+/** A DPS user's new alert, copied to NOMIS as its event would: a child run of its own, failing visibly. */
+async function copyDpsAlertToNomis(prisonNumber: string, dpsAlertId: string, alertCode: string): Promise<void> {
+  try {
+    await executeChild(dpsAlertToNomisWorkflow, {
+      workflowId: alertSyncWorkflowId(prisonNumber, `dps-${dpsAlertId.slice(0, 8)}-created`, uuid4().slice(0, 8)),
+      args: [
+        {
+          prisonNumber,
+          change: { direction: 'DPS_TO_NOMIS', action: 'CREATED', dpsAlertId, alertCode },
+          finalAttempt: false,
+        },
+      ],
+      staticSummary: `DPS alert ${dpsAlertId} ${alertCode} created, copied before the resync (${prisonNumber})`,
+    });
+  } catch (err) {
+    // Its own failed run shows why (e.g. NOMIS refused the code); NOMIS stays authoritative for the resync.
+    if (!(err instanceof ChildWorkflowFailure)) throw err;
+    log.warn('could not copy a DPS user alert to NOMIS before the resync', { prisonNumber, dpsAlertId });
+  }
+}
+
+/** Resyncs copy DPS users' not-yet-synced alerts to NOMIS before replacing DPS (older runs did not). */
+const DPS_USERS_ALERTS_FIRST = 'resync-copies-dps-users-alerts-first';
 
 /** The removed side of a merge is emptied by a resync in its own queue (router), not by the retained's. */
 const REMOVED_SIDE_IN_OWN_QUEUE = 'merge-removed-side-in-own-queue';

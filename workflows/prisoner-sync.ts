@@ -6,6 +6,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -35,7 +36,8 @@ export interface PrisonerSyncInput {
 export interface AlertSyncRecord {
   reason: string;
   workflowId: string;
-  outcome: AlertSyncOutcome['outcome'] | 'failed';
+  /** superseded: a DPS user's change to an alert the same user's later delete (queued behind it) removes. */
+  outcome: AlertSyncOutcome['outcome'] | 'failed' | 'superseded';
   failure?: { type?: string; message: string };
 }
 
@@ -75,6 +77,8 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     duplicatesIgnored: 0,
   };
   let current: string | undefined;
+  /** DPS alerts created and deleted by DPS users before the create was copied: NOMIS never had them. */
+  const neverCopied = new Set<string>();
 
   setHandler(syncRequestedSignal, (request) => {
     if (request.eventId && handled.has(request.eventId)) {
@@ -192,6 +196,17 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
 
   async function runAlertSync(request: AlertSyncRequest): Promise<void> {
     const { change } = request;
+    if (change.direction === 'DPS_TO_NOMIS' && change.action !== 'DELETED' && deleteQueuedFor(change.dpsAlertId)) {
+      // The user deleted the alert after changing it: the delete, which runs later, is their last word; and
+      // when even the create never reached NOMIS, there is nothing for that delete to do either.
+      if (change.action === 'CREATED') neverCopied.add(change.dpsAlertId);
+      result.alertSyncs.push({ reason: request.reason, workflowId: '-', outcome: 'superseded' });
+      return;
+    }
+    if (change.direction === 'DPS_TO_NOMIS' && change.action === 'DELETED' && neverCopied.delete(change.dpsAlertId)) {
+      result.alertSyncs.push({ reason: request.reason, workflowId: '-', outcome: 'superseded' });
+      return;
+    }
     const alertKey =
       change.direction === 'NOMIS_TO_DPS'
         ? `nomis-${change.bookingId}-${change.alertSeq}`
@@ -211,8 +226,9 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
           ? await executeChild(nomisAlertToDpsWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] })
           : await executeChild(dpsAlertToNomisWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] });
       result.alertSyncs.push({ reason: request.reason, workflowId, outcome: outcome.outcome });
-      if (outcome.outcome === 'mapping-missing') {
-        // Out of order: its create may be queued behind it. Put it back and give the create time to land.
+      if (outcome.outcome === 'mapping-missing' || outcome.outcome === 'source-missing') {
+        // Out of order: its create (or the user's delete) may be queued behind it. Put it back and give that
+        // time to land.
         queue.push({ ...request, deferrals: (request.deferrals ?? 0) + 1 });
         if (queue.length === 1) await sleep(DEFERRAL_DELAY);
       }
@@ -220,9 +236,26 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       if (!(err instanceof ChildWorkflowFailure)) throw err;
       result.alertSyncs.push({ reason: request.reason, workflowId, outcome: 'failed', failure: describeFailure(err) });
       log.warn('alert sync failed', { prisonNumber, workflowId, ...describeFailure(err) });
+      // The failed run shows what was not applied; a resync behind it brings both systems back in step.
+      if (patched(RESYNC_AFTER_FAILED_ALERT_SYNC)) {
+        queue.push({ kind: 'resync', reason: `bring back in step after failed ${workflowId}` });
+      }
     }
   }
+
+  function deleteQueuedFor(dpsAlertId: string): boolean {
+    return queue.some(
+      (r) =>
+        r.kind === 'alert' &&
+        r.change.direction === 'DPS_TO_NOMIS' &&
+        r.change.action === 'DELETED' &&
+        r.change.dpsAlertId === dpsAlertId,
+    );
+  }
 }
+
+/** A terminal alert-sync failure queues a resync of the prisoner (older runs only recorded it). */
+const RESYNC_AFTER_FAILED_ALERT_SYNC = 'resync-after-failed-alert-sync';
 
 function describeFailure(err: ChildWorkflowFailure): { type?: string; message: string } {
   // Child failure -> (activity failure ->) application failure: report the innermost, typed cause.

@@ -149,9 +149,11 @@ test('reordered and duplicated deliveries converge: update before insert waits f
   const dps = await harness.apis.dps.getPrisonerAlerts(prisonNumber);
   expect(dps.map((a) => a.alertCode.code)).toEqual(['XSA']);
   const result = await prisonerSyncResult(harness, prisonNumber);
-  expect(result.duplicatesIgnored).toBe(1);
-  // The update found no mapping, went back in the queue behind the insert, and then succeeded.
-  expect(result.alertSyncs.map((s) => s.outcome)).toEqual(['mapping-missing', 'created', 'updated']);
+  // The copy is another Kafka message (another offset), so not a redelivery the queue could drop: the sync finds
+  // the alert mapped already and changes nothing. The update found no mapping, went back in the queue behind the
+  // inserts, and then succeeded.
+  expect(result.duplicatesIgnored).toBe(0);
+  expect(result.alertSyncs.map((s) => s.outcome)).toEqual(['mapping-missing', 'created', 'skipped', 'updated']);
 });
 
 test('a create whose mapping already exists is a no-op (duplicate delivery with other bytes)', async () => {

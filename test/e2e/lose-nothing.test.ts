@@ -90,6 +90,74 @@ test('1: a booking moved off the only booking leaves that prisoner with no DPS a
   expect(failedSyncs(await prisonerSyncResult(harness, from))).toEqual([]);
 });
 
+// ---- 2. a DPS user's change racing a resync ----
+
+test('2: a DPS user alert created while a resync reads NOMIS reaches NOMIS and survives the resync', async () => {
+  const { prisonNumber } = await syncedPrisoner();
+  await harness.control.setFaults([
+    {
+      api: 'nomis',
+      method: 'GET',
+      path: `^/prisoners/${prisonNumber}/alerts/to-migrate`,
+      latencyMs: 3000,
+      status: 200,
+      times: 1,
+    },
+  ]);
+  const since = new Date();
+  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'slow NOMIS read');
+  await eventually(
+    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
+    'the resync to be reading NOMIS',
+  );
+  const added = await harness.control.createDpsAlert(prisonNumber, {
+    alertCode: 'HA',
+    description: 'added mid-resync',
+  });
+  await settled([prisonNumber], since);
+  expect((await harness.apis.dps.getPrisonerAlerts(prisonNumber)).map((a) => a.alertCode.code).sort()).toEqual([
+    'HA',
+    'XA',
+  ]);
+  const nomis = (await harness.apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts;
+  expect(nomis.find((a) => a.alertCode.code === 'HA')?.comment).toBe('added mid-resync');
+  expect((await listPrisonerMappings(harness.db, prisonNumber)).some((m) => m.dpsAlertId === added.alertUuid)).toBe(
+    true,
+  );
+  expect(failedSyncs(await prisonerSyncResult(harness, prisonNumber))).toEqual([]);
+});
+
+test('2: a DPS user alert created during the resync’s own DPS write, which deletes it, fails visibly with its type', async () => {
+  const { prisonNumber } = await syncedPrisoner();
+  await harness.control.setFaults([
+    { api: 'dps', method: 'POST', path: `^/resync/${prisonNumber}/`, latencyMs: 3000, status: 200, times: 1 },
+  ]);
+  const since = new Date();
+  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'slow DPS write');
+  await eventually(
+    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
+    'the resync to be writing DPS',
+  );
+  await harness.control.createDpsAlert(prisonNumber, { alertCode: 'HA', description: 'lost to the resync' });
+  await settled([prisonNumber], since);
+  // DPS's replace cannot be made conditional: the user's alert is gone from DPS, and the run says so.
+  const result = await prisonerSyncResult(harness, prisonNumber);
+  expect(result.alertSyncs.find((s) => s.outcome === 'failed')).toMatchObject({ failure: { type: 'DpsAlertGone' } });
+  const failed = result.alertSyncs.find((s) => s.outcome === 'failed')!;
+  expect((await harness.client.workflow.getHandle(failed.workflowId).describe()).status.name).toBe('FAILED');
+  expect(result.alertSyncs.some((s) => s.outcome === 'skipped')).toBe(false);
+}, 120_000);
+
+test('2: a DPS user alert created and deleted before its copy ran is superseded by the delete, not failed', async () => {
+  const { prisonNumber } = await syncedPrisoner();
+  const since = new Date();
+  const alert = await harness.control.createDpsAlert(prisonNumber, { alertCode: 'HA', description: 'short-lived' });
+  await harness.control.deleteDpsAlert(alert.alertUuid);
+  await settled([prisonNumber], since);
+  expect(failedSyncs(await prisonerSyncResult(harness, prisonNumber))).toEqual([]);
+  expect((await harness.apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts).toHaveLength(1);
+});
+
 // ---- 3. NOMIS events without auditModuleName ----
 
 test('3: without auditModuleName the sync recognises its own NOMIS writes: a DPS user edit is not undone by an echo', async () => {

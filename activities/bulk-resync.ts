@@ -5,6 +5,7 @@ import { findBulkResyncDone, forgetBulkResync, recordBulkResyncOutcomes } from '
 import type { NomisApiClient } from '../adapters/nomis';
 import { requestSync } from '../adapters/temporal';
 import { mapConcurrently } from '../common/concurrency';
+import type { SyncRequest } from '../workflows/messages';
 import { classified } from './failures';
 
 /** How many signal-with-starts one activity has in flight at once. */
@@ -59,6 +60,15 @@ export function createBulkResyncActivities(deps: { db: Db; nomis: NomisApiClient
           notify: { workflowId: input.batchWorkflowId },
         }),
       );
+    },
+
+    /** Idempotent by the request's event id: queues one sync on the prisoner's own workflow. */
+    async requestPrisonerSync(input: { prisonNumber: string; request: SyncRequest }): Promise<void> {
+      await requestSync(deps.temporal, Context.current().info.taskQueue, input.prisonNumber, input.request);
+      log.info('sync queued on the prisoner workflow', {
+        prisonNumber: input.prisonNumber,
+        reason: input.request.reason,
+      });
     },
 
     /** Upsert by (batch, prisoner). */

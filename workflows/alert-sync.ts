@@ -1,4 +1,11 @@
-import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  patched,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { MappingView } from '../activities/mappings';
 import { lastWrittenBySync, sameAlert } from '../common/alerts';
@@ -6,6 +13,7 @@ import { ALERT_API_ACTIVITY, DATABASE_ACTIVITY } from '../common/retry-policies'
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { AlertChange } from './messages';
+import { isResetRun, syncThroughQueue } from './through-queue';
 
 const api = proxyActivities<SyncActivities>(ALERT_API_ACTIVITY);
 const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
@@ -25,7 +33,17 @@ export type AlertSyncOutcome =
   | { outcome: 'skipped'; why: string }
   | { outcome: 'mapping-missing' }
   /** The DPS alert a DPS user changed is gone, and no delete of it has arrived (yet): ask again later. */
-  | { outcome: 'source-missing' };
+  | { outcome: 'source-missing' }
+  /** Retried from the Web UI: handed to the prisoner's queue, where it runs as a run of its own. */
+  | { outcome: 'requeued' };
+
+/** A reset run hands the change to the prisoner's queue instead of applying it beside the queue's own syncs. */
+async function requeue(input: AlertSyncInput<AlertChange>): Promise<AlertSyncOutcome> {
+  await syncThroughQueue(input.prisonNumber, [
+    { kind: 'alert', reason: `retry of ${workflowInfo().workflowId} (reset)`, change: input.change },
+  ]);
+  return { outcome: 'requeued' };
+}
 
 /**
  * A DPS user's change whose alert is gone, though no DPS user deleted it (their delete would have been seen
@@ -56,6 +74,7 @@ export async function nomisAlertToDpsWorkflow(input: AlertSyncInput<NomisChange>
     { key: PRISON_NUMBER, value: prisonNumber },
     { key: SYNC_KIND, value: SyncKind.nomisToDps },
   ]);
+  if (isResetRun()) return requeue(input);
 
   // 1. Where the alert is mapped to, if anywhere.
   const mapping = await db.findMappingByNomisAlert({ bookingId, alertSeq });
@@ -146,6 +165,7 @@ export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>):
     { key: PRISON_NUMBER, value: prisonNumber },
     { key: SYNC_KIND, value: SyncKind.dpsToNomis },
   ]);
+  if (isResetRun()) return requeue(input);
 
   // 1. Where the alert is mapped to, if anywhere.
   const mapping = await db.findMappingByDpsAlert({ dpsAlertId });

@@ -66,6 +66,13 @@ export interface ResyncFinished {
   alertCount?: number;
   /** The typed cause of a failed resync, e.g. "DpsBadRequest: ...". */
   failure?: string;
+  /** The type alone, e.g. "DpsBadRequest". */
+  failureType?: string;
+  /**
+   * The event ids of the waiter's own requests this resync answered: a waiter counts only a report of its own
+   * request, never a late one meant for an earlier run of it.
+   */
+  eventIds?: string[];
 }
 
 export const resyncFinishedSignal = defineSignal<[ResyncFinished]>('resyncFinished');

@@ -9,6 +9,7 @@ import {
   setCurrentDetails,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { toResyncAlert } from '../common/alerts';
@@ -17,6 +18,7 @@ import { DPS_RESYNC_ACTIVITY, MAPPING_WRITE_ACTIVITY, NOMIS_READ_ACTIVITY } from
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import { dpsAlertToNomisWorkflow } from './alert-sync';
+import { isResetRun, syncThroughQueue } from './through-queue';
 
 const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const dps = proxyActivities<SyncActivities>(DPS_RESYNC_ACTIVITY);
@@ -61,6 +63,22 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
       ? `merging ${removedPrisonNumbers.join(', ')} into ${prisonNumber}`
       : `resyncing ${prisonNumber} (${reasons.join('; ')})`,
   );
+
+  if (isResetRun()) {
+    // Retried from the Web UI: the prisoner's queue runs it, after whatever is syncing the prisoner now.
+    setCurrentDetails(`retried: queued on prisoner-sync-${prisonNumber}, waiting for it to report`);
+    const retry = `retry of ${workflowInfo().workflowId} (reset)`;
+    const report = await syncThroughQueue(prisonNumber, [
+      { kind: 'resync', reason: retry, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) },
+      ...removedPrisonNumbers.map((removed) => ({
+        kind: 'resync' as const,
+        reason: retry,
+        removedPrisonNumber: removed,
+      })),
+    ]);
+    setCurrentDetails(`done through the queue: ${report.alertCount ?? 0} alerts`);
+    return { reasons, alertCount: report.alertCount ?? 0, removedPrisonNumbers };
+  }
 
   // DPS users' new alerts already copied to NOMIS by this resync (or tried: a refusal fails visibly on its own).
   const pushed = new Set<string>();

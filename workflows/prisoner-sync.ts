@@ -174,6 +174,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
         prisonNumber,
         ok: false,
         failure: failure.type ? `${failure.type}: ${failure.message}` : failure.message,
+        ...(failure.type ? { failureType: failure.type } : {}),
       };
     }
   }
@@ -182,8 +183,9 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   async function notifyWaiters(requests: ResyncRequest[], finished: ResyncFinished): Promise<void> {
     const waiters = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
     for (const workflowId of waiters) {
+      const eventIds = requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : []));
       try {
-        await getExternalWorkflowHandle(workflowId).signal(resyncFinishedSignal, finished);
+        await getExternalWorkflowHandle(workflowId).signal(resyncFinishedSignal, { ...finished, eventIds });
       } catch (err) {
         log.warn('could not report a resync to the workflow that asked for it', {
           prisonNumber,

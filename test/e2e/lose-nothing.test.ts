@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import type { Consumer } from 'kafkajs';
 import { listPrisonerMappings } from '../../adapters/db';
 import { requestResync } from '../../adapters/temporal';
@@ -5,7 +7,7 @@ import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Harness } from '../helpers/harness';
 import { invariantViolations, prisonerSyncResult, startHarness, waitForPrisonerSync } from '../helpers/harness';
 import { randomPrisonNumber } from '../helpers/prisoners';
-import { eventually, kafka, uniqueSuffix } from '../helpers/stack';
+import { config, eventually, kafka, uniqueSuffix } from '../helpers/stack';
 
 // "Lose nothing": races, redeliveries and legal-but-awkward upstream behaviour, on the real stack. Each test
 // ends with contract §6 holding for every prisoner it touched, and no user's change accepted as "skipped".
@@ -373,4 +375,37 @@ test('9: two updates of one alert in the same second are both synced', async () 
   expect(JSON.stringify(updates.at(-1)?.value)).toBe(JSON.stringify(updates.at(-2)?.value));
   await settled([prisonNumber], since);
   expect((await harness.apis.dps.getPrisonerAlerts(prisonNumber)).map((a) => a.description)).toEqual(['second update']);
+});
+
+// ---- 11. a retry from the Web UI goes through the prisoner's queue ----
+
+test('11: a failed resync retried with the Web UI’s Reset runs again through the prisoner’s queue', async () => {
+  const { prisonNumber } = await syncedPrisoner();
+  await harness.control.setFaults([
+    { api: 'dps', method: 'POST', path: `^/resync/${prisonNumber}/`, status: 400, times: 1 },
+  ]);
+  let since = new Date();
+  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'fails once');
+  await waitForPrisonerSync(harness, prisonNumber, since);
+  const [failed] = (await prisonerSyncResult(harness, prisonNumber)).failedResyncs;
+  expect(failed).toMatchObject({ type: 'DpsBadRequest' });
+
+  // What the Web UI's Reset (to the first workflow task) sends.
+  const handle = harness.client.workflow.getHandle(failed!.workflowId);
+  const { events } = await handle.fetchHistory();
+  const firstTask = events?.find(
+    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  );
+  since = new Date();
+  await harness.client.workflowService.resetWorkflowExecution({
+    namespace: config.temporal.namespace,
+    workflowExecution: { workflowId: failed!.workflowId },
+    reason: 'operator retry',
+    workflowTaskFinishEventId: firstTask!.eventId,
+    requestId: randomUUID(),
+  });
+  await settled([prisonNumber], since);
+  const retried = await prisonerSyncResult(harness, prisonNumber);
+  expect(retried.passes).toMatchObject([{ reasons: [expect.stringContaining(`retry of ${failed!.workflowId}`)] }]);
+  expect((await handle.describe()).status.name).toBe('COMPLETED');
 });

@@ -4,6 +4,7 @@ import {
   findMappingByDpsAlertId,
   findMappingByNomisId,
   listPrisonerMappings,
+  MappingsClaimedError,
   replacePrisonerMappings,
 } from '../../adapters/db';
 import { migratedDb } from '../helpers/stack';
@@ -69,7 +70,7 @@ test('both sides are unique', async () => {
   ).rejects.toThrow(/duplicate key/);
 });
 
-test('a moved booking: the receiving prisoner takes over rows that still name the old owner', async () => {
+test('a moved booking: rows of another prisoner naming the same NOMIS alert stop the replace unless taken over', async () => {
   const from = randomPrisonNumber();
   const to = randomPrisonNumber();
   const booking = bookingId();
@@ -79,7 +80,19 @@ test('a moved booking: the receiving prisoner takes over rows that still name th
     mappings: [pair(booking, 1), pair(booking + 1, 1)],
   });
   const moved = pair(booking, 1);
-  await replacePrisonerMappings(db, { offenderNo: to, mappingType: 'RESYNC', mappings: [moved] });
+  // Whose the alert is now only NOMIS can say: without the caller's word, nothing changes.
+  const refused = replacePrisonerMappings(db, { offenderNo: to, mappingType: 'RESYNC', mappings: [moved] });
+  await expect(refused).rejects.toBeInstanceOf(MappingsClaimedError);
+  await expect(refused).rejects.toMatchObject({ claimed: [{ offenderNo: from, nomisBookingId: booking }] });
+  expect(await listPrisonerMappings(db, to)).toEqual([]);
+  expect(await listPrisonerMappings(db, from)).toHaveLength(2);
+
+  await replacePrisonerMappings(db, {
+    offenderNo: to,
+    mappingType: 'RESYNC',
+    mappings: [moved],
+    takeOverClaimed: true,
+  });
   expect((await listPrisonerMappings(db, to)).map((m) => m.dpsAlertId)).toEqual([moved.dpsAlertId]);
   expect((await listPrisonerMappings(db, from)).map((m) => m.nomisBookingId)).toEqual([booking + 1]);
 });

@@ -1,10 +1,12 @@
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BulkResyncOutcomeRow, Db } from '../adapters/db';
 import { findBulkResyncDone, forgetBulkResync, recordBulkResyncOutcomes } from '../adapters/db';
 import type { NomisApiClient } from '../adapters/nomis';
 import { requestSync } from '../adapters/temporal';
 import { mapConcurrently } from '../common/concurrency';
+import { prisonerSyncWorkflowId } from '../common/ids';
 import type { SyncRequest } from '../workflows/messages';
 import { classified } from './failures';
 
@@ -69,6 +71,22 @@ export function createBulkResyncActivities(deps: { db: Db; nomis: NomisApiClient
         prisonNumber: input.prisonNumber,
         reason: input.request.reason,
       });
+    },
+
+    /** Read-only: which of these prisoners' workflows are not running (and so will never report). */
+    async findClosedPrisonerSyncs(input: {
+      prisonNumbers: string[];
+    }): Promise<Array<{ prisonNumber: string; status: string }>> {
+      const statuses = await mapConcurrently(input.prisonNumbers, REQUESTS_IN_FLIGHT, async (prisonNumber) => {
+        try {
+          const run = await deps.temporal.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber)).describe();
+          return { prisonNumber, status: run.status.name };
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return { prisonNumber, status: 'NOT_FOUND' };
+          throw err;
+        }
+      });
+      return statuses.filter((s) => s.status !== 'RUNNING');
     },
 
     /** Upsert by (batch, prisoner). */

@@ -2,9 +2,10 @@ import { Context, log } from '@temporalio/activity';
 import type { Db } from '../adapters/db';
 import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { NomisApiClient } from '../adapters/nomis';
+import { ApiError } from '../adapters/http';
 import { readInvariantViolations } from '../adapters/sync-check';
 import { mapConcurrently } from '../common/concurrency';
-import { classified } from './failures';
+import { classified, toActivityFailure } from './failures';
 
 export interface DriftedPrisoner {
   prisonNumber: string;
@@ -19,11 +20,24 @@ export function createReconciliationActivities(deps: { db: Db; nomis: NomisApiCl
   async function findDrifted(prisonNumbers: string[]): Promise<DriftedPrisoner[]> {
     let checked = 0;
     const checks = await mapConcurrently(prisonNumbers, CHECKS_IN_FLIGHT, async (prisonNumber) => {
-      const { violations } = await classified(() => readInvariantViolations(deps, prisonNumber));
+      const problems = await problemsOf(prisonNumber);
       Context.current().heartbeat(++checked);
-      return { prisonNumber, problems: violations.slice(0, PROBLEMS_REPORTED) };
+      return { prisonNumber, problems: problems.slice(0, PROBLEMS_REPORTED) };
     });
     return checks.filter((c) => c.problems.length > 0);
+  }
+
+  /**
+   * One prisoner whose data cannot be read (NOMIS or DPS breaks the contract for them) is reported as such:
+   * failing the whole page would fail every run on them. Outages still fail the activity, to be retried.
+   */
+  async function problemsOf(prisonNumber: string): Promise<string[]> {
+    try {
+      return (await readInvariantViolations(deps, prisonNumber)).violations;
+    } catch (err) {
+      if (err instanceof ApiError && !err.retryable) return [`could not be checked: ${err.message}`];
+      throw toActivityFailure(err);
+    }
   }
 
   return {
@@ -44,9 +58,22 @@ export function createReconciliationActivities(deps: { db: Db; nomis: NomisApiCl
       return { totalPages: page.totalPages, checked: page.content.length, drifted };
     },
 
-    /** Read-only: the same comparison for named prisoners (a recheck of earlier mismatches). */
+    /** Read-only: the same comparison for named prisoners (a recheck of earlier mismatches). Runs older than
+     * recheckPrisoners call it. */
     async checkPrisoners(input: { prisonNumbers: string[] }): Promise<DriftedPrisoner[]> {
       return findDrifted(input.prisonNumbers);
+    },
+
+    /**
+     * Read-only: the recheck of earlier mismatches, every one named but only the first `detailsKept` with what
+     * differs, so the answer stays small for a whole estate.
+     */
+    async recheckPrisoners(input: {
+      prisonNumbers: string[];
+      detailsKept: number;
+    }): Promise<{ drifted: string[]; details: DriftedPrisoner[] }> {
+      const drifted = await findDrifted(input.prisonNumbers);
+      return { drifted: drifted.map((d) => d.prisonNumber), details: drifted.slice(0, input.detailsKept) };
     },
   };
 }

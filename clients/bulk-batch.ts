@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { BATCH_ID_PATTERN, bulkResyncWorkflowId } from '../common/ids';
 import { SYNC_KIND } from '../common/search-attributes';
@@ -20,6 +21,9 @@ export interface BatchRequest {
   concurrency: number;
   ratePerSecond: number;
   redo?: boolean;
+  /** Tuning for tests and very large batches; see BulkResyncInput. */
+  failuresKept?: number;
+  livenessCheckEvery?: Duration;
 }
 
 export type BatchHandle = WorkflowHandle<typeof bulkResyncWorkflow>;
@@ -52,6 +56,8 @@ export async function startOrAttachBatch(
     concurrency: request.concurrency,
     ratePerSecond: request.ratePerSecond,
     redo: request.redo,
+    ...(request.failuresKept === undefined ? {} : { failuresKept: request.failuresKept }),
+    ...(request.livenessCheckEvery === undefined ? {} : { livenessCheckEvery: request.livenessCheckEvery }),
   };
   try {
     const handle = await client.workflow.start(bulkResyncWorkflow, {
@@ -121,6 +127,12 @@ export function formatReport(report: BulkResyncReport): string {
   if (report.failures.length > 0) {
     lines.push('failed:');
     for (const failure of report.failures) lines.push(`  ${failure.prisonNumber}  ${failure.reason}`);
+    const more = report.failed - report.failures.length;
+    if (more > 0) {
+      lines.push(
+        `  … and ${more} more (every failure is in the table bulk_resync_items, batch_id '${report.batchId}')`,
+      );
+    }
   }
   return lines.join('\n');
 }

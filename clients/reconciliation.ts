@@ -112,6 +112,9 @@ export function formatReconciliationReport(workflowId: string, report: Reconcili
     lines.push(`  ${drifted.prisonNumber}`);
     for (const problem of drifted.problems) lines.push(`    ${problem}`);
   }
+  // Runs older than driftedPrisonNumbers reported every prisoner in full.
+  const unshown = (report.driftedPrisonNumbers ?? []).slice(report.drifted.length);
+  if (unshown.length > 0) lines.push(`  and ${unshown.length} more: ${unshown.join(' ')}`);
   if (report.resync) {
     lines.push(
       `auto-resync batch ${report.resync.batchId}: ${report.resync.done} resynced, ${report.resync.failed} failed`,

@@ -9,7 +9,9 @@ import type { Rng } from './random';
 //   - latencyMs delays it; then
 //   - hang leaves it unanswered until the client gives up, otherwise
 //   - it is answered with `status` (default 503) when that is an error (>= 400); a rule with only latencyMs,
-//     or with a non-error status such as 200, slows the call and then lets the real handler answer it.
+//     or with a non-error status such as 200, slows the call and then lets the real handler answer it;
+//   - with `body`, it is answered with that body and `status` (default 200) instead: a response that breaks
+//     the contract, as a real system's bad data would.
 // errorRate is the chance a matching request fires the rule (a seeded RNG, so tests repeat); times caps how
 // many requests the rule fires for, after which it stays listed, spent.
 
@@ -37,6 +39,7 @@ export const faultRuleSchema = z.object({
   hang: z.boolean().optional(),
   times: z.number().int().positive().optional(),
   retryAfterSeconds: z.number().int().min(0).optional(),
+  body: z.unknown().optional(),
 });
 export type FaultRule = z.input<typeof faultRuleSchema>;
 
@@ -103,6 +106,8 @@ export class FaultInjector {
     const { rule } = active;
     const latencyMs = rule.latencyMs ?? 0;
     if (rule.hang) return { latencyMs, then: 'hang' };
+    if (rule.body !== undefined)
+      return { latencyMs, then: { status: rule.status ?? 200, body: rule.body, headers: {} } };
     const status = rule.status ?? (rule.latencyMs === undefined ? 503 : 200);
     if (status < 400) return { latencyMs, then: 'pass' };
     return {

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -13,6 +14,7 @@ import type { SyncActivities } from '../activities';
 import type { BulkResyncOutcomeRow } from '../adapters/db';
 import { msUntilToken, refill } from '../common/rate-limit';
 import type { TokenBucket } from '../common/rate-limit';
+import type { Duration } from '@temporalio/common';
 import { DATABASE_ACTIVITY, NOMIS_READ_ACTIVITY, TEMPORAL_REQUEST_ACTIVITY } from '../common/retry-policies';
 import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
@@ -26,6 +28,15 @@ const temporal = proxyActivities<SyncActivities>(TEMPORAL_REQUEST_ACTIVITY);
 /** Outcomes are written to the database in groups of this many (and at the end), not one activity each. */
 const RECORD_EVERY = 25;
 const PRISON_PAGE_SIZE = 500;
+/**
+ * Failures kept in the workflow (its state, progress and report) with their reasons; the rest are counted, and
+ * every one is in bulk_resync_items. A whole estate of reasons would pass Temporal's 2 MB payload limit.
+ */
+const FAILURES_KEPT = 100;
+/** With nothing reported for this long, the batch asks whether the prisoners in its window are still syncing. */
+const LIVENESS_CHECK_EVERY = '2 minutes';
+/** Batches started before they checked that their prisoners' workflows are alive did not. */
+const LIVENESS_CHECKS = 'bulk-resync-liveness-checks';
 
 export interface BulkResyncInput {
   batchId: string;
@@ -40,6 +51,10 @@ export interface BulkResyncInput {
   redo?: boolean;
   /** Shown as the reason of every resync, e.g. "reconciliation found drift". */
   reason?: string;
+  /** How many failures to keep with their reasons (default 100); all are counted and in the database. */
+  failuresKept?: number;
+  /** How long to wait for a report before checking the window's prisoner workflows are alive (default 2 min). */
+  livenessCheckEvery?: Duration;
   /** Carried over by continue-as-new; absent on the first run. */
   state?: BulkResyncState;
 }
@@ -50,10 +65,14 @@ interface BulkResyncState {
   total: number;
   skipped: number;
   done: number;
+  /** All failures (absent in state carried over by runs that counted failures by their list). */
+  failed?: number;
   failures: BulkResyncFailure[];
   pending: string[];
   running: string[];
   unrecorded: BulkResyncOutcomeRow[];
+  /** Prisoners of the window whose workflow was found closed at the last check, without a report. */
+  silent?: string[];
 }
 
 export interface BulkResyncReport {
@@ -63,6 +82,7 @@ export interface BulkResyncReport {
   skipped: number;
   done: number;
   failed: number;
+  /** The first failures with their reasons; `failed` counts them all, bulk_resync_items holds them all. */
   failures: BulkResyncFailure[];
   startedAt: number;
   finishedAt: number;
@@ -78,6 +98,7 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
   const { batchId, concurrency, ratePerSecond } = input;
   const batchWorkflowId = workflowInfo().workflowId;
   const reason = input.reason ?? `bulk resync ${batchId}`;
+  const failuresKept = input.failuresKept ?? FAILURES_KEPT;
   upsertSearchAttributes([{ key: SYNC_KIND, value: SyncKind.bulkResync }]);
 
   let state = input.state;
@@ -111,6 +132,7 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
       total: everyone.length,
       skipped: done.size,
       done: 0,
+      failed: 0,
       failures: [],
       pending: everyone.filter((p) => !done.has(p)),
       running: [],
@@ -142,11 +164,14 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
       continue;
     }
     showProgress();
-    const finishedSoFar = s.done + s.failures.length;
+    const finishedSoFar = s.done + failedCount();
     const waitingForRate = running.size < concurrency && s.pending.length > 0;
-    const oneFinished = () => s.done + s.failures.length !== finishedSoFar;
+    const oneFinished = () => s.done + failedCount() !== finishedSoFar;
     if (waitingForRate) await condition(oneFinished, Math.max(1, msUntilToken(bucket, ratePerSecond)));
-    else await condition(oneFinished);
+    else if (!patched(LIVENESS_CHECKS)) await condition(oneFinished);
+    else if (!(await condition(oneFinished, input.livenessCheckEvery ?? LIVENESS_CHECK_EVERY))) {
+      await failSilentPrisoners();
+    }
 
     if (workflowInfo().continueAsNewSuggested) {
       await recordOutcomes();
@@ -166,7 +191,7 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
     total: s.total,
     skipped: s.skipped,
     done: s.done,
-    failed: s.failures.length,
+    failed: failedCount(),
     failures: s.failures,
     startedAt: s.startedAt,
     finishedAt: Date.now(),
@@ -177,16 +202,51 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
   return report;
 
   function finish(finished: ResyncFinished): void {
+    if (!state) return;
+    // Only a report of this run's own request counts: one meant for an earlier run of the batch (same workflow
+    // id) can arrive while this run's request still waits behind it in the prisoner's queue.
+    if (finished.eventIds && !finished.eventIds.includes(`${state.runKey}:${finished.prisonNumber}`)) return;
     // A prisoner not in the window is a late duplicate (a resync that was also asked for by someone else).
-    if (!running.delete(finished.prisonNumber) || !state) return;
+    if (!running.delete(finished.prisonNumber)) return;
     if (finished.ok) {
       state.done++;
       state.unrecorded.push({ prisonNumber: finished.prisonNumber, status: 'DONE' });
     } else {
-      const failure = finished.failure ?? 'resync failed';
-      state.failures.push({ prisonNumber: finished.prisonNumber, reason: failure });
-      state.unrecorded.push({ prisonNumber: finished.prisonNumber, status: 'FAILED', failure });
-      log.warn('bulk resync: prisoner failed', { batchId, prisonNumber: finished.prisonNumber, failure });
+      fail(finished.prisonNumber, finished.failure ?? 'resync failed');
+    }
+  }
+
+  function fail(prisonNumber: string, failure: string): void {
+    if (!state) return;
+    state.failed = failedCount() + 1;
+    if (state.failures.length < failuresKept) state.failures.push({ prisonNumber, reason: failure });
+    state.unrecorded.push({ prisonNumber, status: 'FAILED', failure });
+    log.warn('bulk resync: prisoner failed', { batchId, prisonNumber, failure });
+  }
+
+  function failedCount(): number {
+    return state?.failed ?? state?.failures.length ?? 0;
+  }
+
+  /**
+   * A prisoner whose workflow closed without reporting (terminated by an operator, say) would hold its place in
+   * the window for ever. Found closed at two checks in a row — so a report on its way has had time to land —
+   * it fails, with the reason; running the batch again retries it.
+   */
+  async function failSilentPrisoners(): Promise<void> {
+    if (!state || running.size === 0) return;
+    const closed = await temporal.findClosedPrisonerSyncs.executeWithOptions(
+      { ...TEMPORAL_REQUEST_ACTIVITY, summary: `check the ${running.size} prisoner workflows in the window are alive` },
+      [{ prisonNumbers: [...running] }],
+    );
+    const before = new Set(state.silent ?? []);
+    state.silent = closed.filter((c) => running.has(c.prisonNumber)).map((c) => c.prisonNumber);
+    for (const { prisonNumber, status } of closed) {
+      if (!before.has(prisonNumber) || !running.delete(prisonNumber)) continue;
+      fail(
+        prisonNumber,
+        `PrisonerSyncClosed: prisoner-sync-${prisonNumber} ended (${status}) without reporting its resync`,
+      );
     }
   }
 
@@ -205,7 +265,7 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
       total: state?.total ?? 0,
       skipped: state?.skipped ?? 0,
       done: state?.done ?? 0,
-      failed: state?.failures.length ?? 0,
+      failed: failedCount(),
       running: running.size,
       pending: state?.pending.length ?? 0,
       startedAt: state?.startedAt ?? 0,

@@ -1,10 +1,13 @@
 import {
+  continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
@@ -15,8 +18,16 @@ import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { BulkResyncReport } from './bulk-resync';
 import { bulkResyncWorkflow } from './bulk-resync';
+import { legacyReconciliation } from './reconciliation-legacy';
 
 const checks = proxyActivities<SyncActivities>(RECONCILIATION_CHECK_ACTIVITY);
+
+/** Prisoners whose differences are kept line by line; the rest are named only (the estate is 87,500 people). */
+const DETAILS_KEPT = 100;
+/** Pages one run checks before it continues as new, keeping its history short. */
+const PAGES_PER_RUN = 200;
+/** Runs started before reconciliations continued as new and bounded their lists did neither. */
+const BOUNDED_RECONCILIATION = 'reconciliation-continues-as-new-bounded';
 
 export interface ReconciliationInput {
   /** Start a resync of every prisoner still out of step after the recheck. */
@@ -29,13 +40,30 @@ export interface ReconciliationInput {
   prisonId?: string;
   /** Limits of the auto-resync batch. */
   resync: { concurrency: number; ratePerSecond: number };
+  /** Pages per run before continuing as new (default 200). */
+  pagesPerRun?: number;
+  /** How many out-of-step prisoners are reported with what differs (default 100); all are named. */
+  detailsKept?: number;
+  /** Carried over by continue-as-new; absent on the first run. */
+  state?: ReconciliationState;
+}
+
+interface ReconciliationState {
+  nextPage: number;
+  pages: number;
+  checked: number;
+  /** Out of step at the first look. */
+  firstLook: string[];
 }
 
 export interface ReconciliationReport {
   checked: number;
   /** Out of step at the first look and still at the recheck. */
   mismatched: number;
+  /** What differs, for the first of them (detailsKept). */
   drifted: DriftedPrisoner[];
+  /** Every prisoner out of step. */
+  driftedPrisonNumbers: string[];
   /** Out of step at the first look but not at the recheck (syncs that were in flight). */
   settledOnRecheck: number;
   /** The auto-resync batch, when it ran. */
@@ -48,62 +76,75 @@ export interface ReconciliationReport {
  */
 export async function reconciliationWorkflow(input: ReconciliationInput): Promise<ReconciliationReport> {
   upsertSearchAttributes([{ key: SYNC_KIND, value: SyncKind.reconciliation }]);
+  if (!patched(BOUNDED_RECONCILIATION)) return legacyReconciliation(input);
+  const state: ReconciliationState = input.state ?? { nextPage: 0, pages: 1, checked: 0, firstLook: [] };
+  const detailsKept = input.detailsKept ?? DETAILS_KEPT;
 
   // 1. Every page of prisoners NOMIS has in prison, each compared with DPS and the mappings.
-  let checked = 0;
-  const firstLook: DriftedPrisoner[] = [];
-  for (let page = 0, pages = 1; page < pages; page++) {
+  for (let pagesThisRun = 0; state.nextPage < state.pages; pagesThisRun++) {
+    if (pagesThisRun >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof reconciliationWorkflow>({ ...input, state });
+    }
     const result = await checks.checkPrisonerPage.executeWithOptions(
-      { ...RECONCILIATION_CHECK_ACTIVITY, summary: `compare page ${page + 1} of prisoners (${input.pageSize} a page)` },
-      [{ page, pageSize: input.pageSize, prisonId: input.prisonId }],
+      {
+        ...RECONCILIATION_CHECK_ACTIVITY,
+        summary: `compare page ${state.nextPage + 1} of prisoners (${input.pageSize} a page)`,
+      },
+      [{ page: state.nextPage, pageSize: input.pageSize, prisonId: input.prisonId }],
     );
-    pages = result.totalPages;
-    checked += result.checked;
-    firstLook.push(...result.drifted);
-    setCurrentDetails(`checked ${checked} prisoners (page ${page + 1} of ${pages}), ${firstLook.length} differ`);
+    state.pages = result.totalPages;
+    state.checked += result.checked;
+    state.firstLook.push(...result.drifted.map((d) => d.prisonNumber));
+    state.nextPage++;
+    setCurrentDetails(
+      `checked ${state.checked} prisoners (page ${state.nextPage} of ${state.pages}), ${state.firstLook.length} differ`,
+    );
   }
 
   // 2. Look again at those that differed, once their in-flight syncs have had time to land.
-  let drifted: DriftedPrisoner[] = [];
-  if (firstLook.length > 0) {
+  let recheck = { drifted: [] as string[], details: [] as DriftedPrisoner[] };
+  if (state.firstLook.length > 0) {
     await sleep(input.recheckDelay);
-    drifted = await checks.checkPrisoners.executeWithOptions(
-      { ...RECONCILIATION_CHECK_ACTIVITY, summary: `recheck ${firstLook.length} prisoners that differed` },
-      [{ prisonNumbers: firstLook.map((d) => d.prisonNumber) }],
+    recheck = await checks.recheckPrisoners.executeWithOptions(
+      { ...RECONCILIATION_CHECK_ACTIVITY, summary: `recheck ${state.firstLook.length} prisoners that differed` },
+      [{ prisonNumbers: state.firstLook, detailsKept }],
     );
   }
   const report: ReconciliationReport = {
-    checked,
-    mismatched: drifted.length,
-    drifted,
-    settledOnRecheck: firstLook.length - drifted.length,
+    checked: state.checked,
+    mismatched: recheck.drifted.length,
+    drifted: recheck.details,
+    driftedPrisonNumbers: recheck.drifted,
+    settledOnRecheck: state.firstLook.length - recheck.drifted.length,
   };
   log.info('reconciliation checked prisoners', {
-    checked,
-    mismatched: drifted.length,
-    prisonNumbers: drifted.map((d) => d.prisonNumber),
+    checked: state.checked,
+    mismatched: recheck.drifted.length,
+    prisonNumbers: recheck.drifted.slice(0, detailsKept),
   });
 
   // 3. Optionally put them right: NOMIS is authoritative, so a resync of each.
-  if (input.autoResync && drifted.length > 0) {
+  if (input.autoResync && recheck.drifted.length > 0) {
     const batchId = `reconciliation-${new Date(Date.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
-    setCurrentDetails(`${drifted.length} of ${checked} prisoners differ; resyncing them (batch ${batchId})`);
+    setCurrentDetails(
+      `${recheck.drifted.length} of ${state.checked} prisoners differ; resyncing them (batch ${batchId})`,
+    );
     report.resync = await executeChild(bulkResyncWorkflow, {
       workflowId: bulkResyncWorkflowId(batchId),
       args: [
         {
           batchId,
-          prisonNumbers: drifted.map((d) => d.prisonNumber),
+          prisonNumbers: recheck.drifted,
           ...input.resync,
           redo: true,
           reason: 'reconciliation found drift',
         },
       ],
-      staticSummary: `resync ${drifted.length} prisoners reconciliation found out of step`,
+      staticSummary: `resync ${recheck.drifted.length} prisoners reconciliation found out of step`,
     });
   }
   setCurrentDetails(
-    `${checked} prisoners checked, ${drifted.length} out of step` +
+    `${state.checked} prisoners checked, ${recheck.drifted.length} out of step` +
       (report.resync ? `, resynced: ${report.resync.done} done, ${report.resync.failed} failed` : ''),
   );
   return report;

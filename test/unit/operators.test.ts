@@ -88,11 +88,39 @@ test('the reconciliation report names each prisoner out of step and what differs
     checked: 10,
     mismatched: 1,
     drifted: [{ prisonNumber: 'A1234BC', problems: ['A1234BC: DPS has 1 alerts, NOMIS 2'] }],
+    driftedPrisonNumbers: ['A1234BC'],
     settledOnRecheck: 2,
   });
   expect(text).toBe(
     'reconciliation-x: checked 10 prisoners, 1 out of step (2 more differed at first but had settled on recheck)\n' +
       '  A1234BC\n    A1234BC: DPS has 1 alerts, NOMIS 2',
+  );
+});
+
+test('a large reconciliation report details the first prisoners and names the rest', () => {
+  const text = formatReconciliationReport('reconciliation-y', {
+    checked: 50,
+    mismatched: 3,
+    drifted: [{ prisonNumber: 'A1234BC', problems: ['A1234BC: DPS has 1 alerts, NOMIS 2'] }],
+    driftedPrisonNumbers: ['A1234BC', 'B1234BC', 'C1234BC'],
+    settledOnRecheck: 0,
+  });
+  expect(text.split('\n').at(-1)).toBe('  and 2 more: B1234BC C1234BC');
+});
+
+test('a bulk report with more failures than it keeps says how many more and where they are', () => {
+  const text = formatReport({
+    batchId: 'b2',
+    total: 500,
+    skipped: 0,
+    done: 0,
+    failed: 500,
+    failures: [{ prisonNumber: 'A1234BC', reason: 'DpsBadRequest: x' }],
+    startedAt: 0,
+    finishedAt: 1000,
+  });
+  expect(text.split('\n').at(-1)).toBe(
+    "  … and 499 more (every failure is in the table bulk_resync_items, batch_id 'b2')",
   );
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '../common/config';
+import { ALL_AWKWARD, WELL_BEHAVED } from './awkward';
 import { SimulatorControl, SimulatorControlError } from './control-client';
 import { faultRuleSchema } from './faults';
 import { describeRequestIssues } from './http';
@@ -23,6 +24,8 @@ commands:
   drift <prisonNumber>                     silently remove the prisoner's first DPS alert (for reconciliation)
   faults <json>                            set fault rules, e.g. '[{"api":"dps","errorRate":0.3}]'
   clear-faults                             remove all fault rules
+  awkward <on|off>                         NOMIS reuses alert sequences and omits auditModuleName from its
+                                           events, and a fifth of all events reach Kafka twice (on); or not
   events [key]                             the last events the simulators published
   expire-tokens                            every issued token gets 401 from now on
   seed [count]                             create the demo prisoners (on an empty simulator)
@@ -103,6 +106,11 @@ async function run(control: SimulatorControl, command: string | undefined, args:
     case 'clear-faults':
       await control.clearFaults();
       return 'faults cleared';
+    case 'awkward': {
+      const mode = arg(args, 0, 'on|off');
+      if (mode !== 'on' && mode !== 'off') throw new UsageError(`awkward takes "on" or "off", got "${mode}"`);
+      return control.setAwkward(mode === 'on' ? ALL_AWKWARD : WELL_BEHAVED);
+    }
     case 'events':
       return control.events({ key: args[0], limit: 50 });
     case 'expire-tokens':

@@ -190,7 +190,15 @@ export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>):
     log.info('DPS alert created in NOMIS', { prisonNumber, dpsAlertId, bookingId, alertSeq });
     return { outcome: 'created', dpsAlertId, bookingId, alertSeq };
   }
-  if (!mapping) return mappingMissing(input, dpsAlertId);
+  if (!mapping) {
+    // A DPS user's create always reaches the queue before their delete, so a delete finding no mapping is a
+    // second delivery of one already applied, or of an alert whose create never reached NOMIS (it failed
+    // visibly, or the user's own delete superseded it): there is no NOMIS copy to delete either way.
+    if (change.action === 'DELETED') {
+      return { outcome: 'skipped', why: `DPS alert ${dpsAlertId} has no NOMIS copy to delete (duplicate delete)` };
+    }
+    return mappingMissing(input, dpsAlertId);
+  }
   const { nomisBookingId: bookingId, nomisAlertSequence: alertSeq } = mapping;
   // 2. NOMIS is authoritative for whose alert it is: after a booking move it may be another prisoner's now.
   if (!(await api.isNomisAlertOfPrisoner({ prisonNumber, bookingId, alertSeq }))) {

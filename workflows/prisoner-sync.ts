@@ -77,8 +77,6 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     duplicatesIgnored: 0,
   };
   let current: string | undefined;
-  /** DPS alerts created and deleted by DPS users before the create was copied: NOMIS never had them. */
-  const neverCopied = new Set<string>();
 
   setHandler(syncRequestedSignal, (request) => {
     if (request.eventId && handled.has(request.eventId)) {
@@ -199,15 +197,19 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   async function runAlertSync(request: AlertSyncRequest): Promise<void> {
     const { change } = request;
     if (change.direction === 'DPS_TO_NOMIS' && change.action !== 'DELETED' && deleteQueuedFor(change.dpsAlertId)) {
-      // The user deleted the alert after changing it: the delete, which runs later, is their last word; and
-      // when even the create never reached NOMIS, there is nothing for that delete to do either.
-      if (change.action === 'CREATED') neverCopied.add(change.dpsAlertId);
+      // The user deleted the alert after changing it: the delete, which runs later, is their last word.
       result.alertSyncs.push({ reason: request.reason, workflowId: '-', outcome: 'superseded' });
       return;
     }
-    if (change.direction === 'DPS_TO_NOMIS' && change.action === 'DELETED' && neverCopied.delete(change.dpsAlertId)) {
-      result.alertSyncs.push({ reason: request.reason, workflowId: '-', outcome: 'superseded' });
-      return;
+    if (change.direction === 'DPS_TO_NOMIS' && change.action === 'DELETED') {
+      // Earlier changes of the alert put back to wait for it (it was gone already) are answered by this delete.
+      for (let i = queue.length - 1; i >= 0; i--) {
+        const waiting = queue[i];
+        if (waiting?.kind !== 'alert' || waiting.change.direction !== 'DPS_TO_NOMIS') continue;
+        if (waiting.change.dpsAlertId !== change.dpsAlertId || waiting.change.action === 'DELETED') continue;
+        queue.splice(i, 1);
+        result.alertSyncs.push({ reason: waiting.reason, workflowId: '-', outcome: 'superseded' });
+      }
     }
     const alertKey =
       change.direction === 'NOMIS_TO_DPS'

@@ -1,4 +1,5 @@
 import { listPrisonerMappings } from '../../adapters/db';
+import { ALL_AWKWARD, WELL_BEHAVED } from '../../simulators/awkward';
 import type { Rng } from '../../simulators/random';
 import { createRng, pick } from '../../simulators/random';
 import type { Harness } from '../helpers/harness';
@@ -8,7 +9,8 @@ import { eventually } from '../helpers/stack';
 
 // For one prisoner, a seeded random burst of alert changes in both directions, interleaved with a merge into
 // them and a move of their booking; nothing waits in between. After everything settles, contract §6 holds.
-// BURST_SEEDS=N runs seeds 1..N (default 20).
+// Even seeds run against awkward upstream systems: NOMIS reusing alert sequences and leaving auditModuleName
+// out of its events, and a fifth of all events delivered twice. BURST_SEEDS=N runs seeds 1..N (default 20).
 
 const seeds = Array.from({ length: Number(process.env.BURST_SEEDS ?? 20) }, (_, i) => i + 1);
 // NOMIS users and DPS users pick from different codes, so the two directions never race to create the same
@@ -23,6 +25,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await harness?.close();
+});
+afterEach(async () => {
+  await harness.control.setAwkward(WELL_BEHAVED);
 });
 
 const received = (prisonNumber: string) => ({
@@ -107,6 +112,7 @@ test.each(seeds)(
   'seed %i: alert changes both ways, a merge and a booking move converge',
   async (seed) => {
     const rng = createRng(seed);
+    await harness.control.setAwkward(seed % 2 === 0 ? ALL_AWKWARD : WELL_BEHAVED);
     const [prisoner, mergedAway, moveTarget] = [randomPrisonNumber(), randomPrisonNumber(), randomPrisonNumber()];
     // The move target first: its booking is older, so the booking moved to it becomes its current one.
     await harness.control.createPrisoner({

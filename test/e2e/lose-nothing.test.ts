@@ -409,3 +409,28 @@ test('11: a failed resync retried with the Web UI’s Reset runs again through t
   expect(retried.passes).toMatchObject([{ reasons: [expect.stringContaining(`retry of ${failed!.workflowId}`)] }]);
   expect((await handle.describe()).status.name).toBe('COMPLETED');
 });
+
+// ---- every event delivered twice ----
+
+test('with every event delivered twice, alert changes in both directions converge with no failed run', async () => {
+  const { prisonNumber } = await syncedPrisoner([]);
+  await harness.control.setAwkward({ redeliveryRate: 1 });
+  let since = new Date();
+  const nomis = await harness.control.addNomisAlert(prisonNumber, { alertCode: 'XA', comment: 'from NOMIS' });
+  const dps = await harness.control.createDpsAlert(prisonNumber, { alertCode: 'HA', description: 'from DPS' });
+  await settled([prisonNumber], since);
+  since = new Date();
+  await harness.control.updateNomisAlert(nomis.bookingId, nomis.alertSequence, { comment: 'NOMIS edit' });
+  await harness.control.updateDpsAlert(dps.alertUuid, { description: 'DPS edit' });
+  await settled([prisonNumber], since);
+  expect((await harness.apis.dps.getPrisonerAlerts(prisonNumber)).map((a) => a.description).sort()).toEqual([
+    'DPS edit',
+    'NOMIS edit',
+  ]);
+  since = new Date();
+  await harness.control.deleteNomisAlert(nomis.bookingId, nomis.alertSequence);
+  await harness.control.deleteDpsAlert(dps.alertUuid);
+  await settled([prisonNumber], since);
+  expect(await harness.apis.dps.getPrisonerAlerts(prisonNumber)).toEqual([]);
+  expect(failedSyncs(await prisonerSyncResult(harness, prisonNumber))).toEqual([]);
+}, 180_000);

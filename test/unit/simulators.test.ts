@@ -608,3 +608,94 @@ describe('fault injection', () => {
     expect(await run()).toEqual(first);
   });
 });
+
+describe('awkward upstream behaviour (switchable)', () => {
+  const nomisEvents = (key: string) => sims.events.recent({ topic: 'offenderEvents', key }).map((e) => e.value);
+
+  test('well-behaved by default: sequences never come back, events name their module', async () => {
+    await control.createPrisoner({ offenderNo: 'A5001AA', alerts: [] });
+    const first = await control.addNomisAlert('A5001AA', { alertCode: 'XA' });
+    await control.deleteNomisAlert(first.bookingId, first.alertSequence);
+    const second = await control.addNomisAlert('A5001AA', { alertCode: 'HA' });
+    expect(second.alertSequence).toBe(first.alertSequence + 1);
+    expect(nomisEvents('A5001AA').every((e) => e.auditModuleName === 'OIDALERT')).toBe(true);
+  });
+
+  test('NOMIS reuses the highest sequence after a delete, as the real one does (max + 1)', async () => {
+    await control.setAwkward({ reuseAlertSequences: true });
+    await control.createPrisoner({ offenderNo: 'A5002AA', alerts: [{ alertCode: 'VI' }] });
+    const first = await control.addNomisAlert('A5002AA', { alertCode: 'XA' });
+    await control.deleteNomisAlert(first.bookingId, first.alertSequence);
+    const second = await control.addNomisAlert('A5002AA', { alertCode: 'HA' });
+    expect(second.alertSequence).toBe(first.alertSequence);
+    expect(
+      (await call('nomis', 'GET', `/prisoners/booking-id/${first.bookingId}/alerts/${first.alertSequence}`)).body,
+    ).toMatchObject({ alertCode: { code: 'HA' } });
+  });
+
+  test('NOMIS events can leave auditModuleName out; the alert still records it', async () => {
+    await control.setAwkward({ omitAuditModuleName: true });
+    await control.createPrisoner({ offenderNo: 'A5003AA', alerts: [] });
+    const created = await control.addNomisAlert('A5003AA', { alertCode: 'XA' });
+    const [event] = nomisEvents('A5003AA');
+    expect(event).toMatchObject({ eventType: 'ALERT-INSERTED', alertSeq: created.alertSequence });
+    expect(event).not.toHaveProperty('auditModuleName');
+    expect(nomisAlertEventSchema.safeParse(event).success).toBe(true);
+    expect(created.audit.auditModuleName).toBe('OIDALERT');
+  });
+
+  test('switches are reported, changed one at a time, and reset with everything else', async () => {
+    expect(await control.setAwkward({ redeliveryRate: 0.5 })).toEqual({
+      reuseAlertSequences: false,
+      omitAuditModuleName: false,
+      redeliveryRate: 0.5,
+    });
+    await control.reset();
+    expect(await control.setAwkward({})).toEqual({
+      reuseAlertSequences: false,
+      omitAuditModuleName: false,
+      redeliveryRate: 0,
+    });
+  });
+
+  test('a fault rule can answer with a body that breaks the contract', async () => {
+    await control.createPrisoner({ offenderNo: 'A5004AA' });
+    await control.setFaults([{ api: 'nomis', path: 'A5004AA/alerts/to-migrate', body: { latestBookingAlerts: 'x' } }]);
+    const response = await call('nomis', 'GET', '/prisoners/A5004AA/alerts/to-migrate');
+    expect(response).toMatchObject({ status: 200, body: { latestBookingAlerts: 'x' } });
+  });
+});
+
+describe('DPS active flag from NOMIS', () => {
+  const create = {
+    alertCode: 'XA',
+    activeFrom: '2024-01-01',
+    createdAt: '2024-01-01T09:00:00',
+    createdBy: 'SYS',
+    createdByDisplayName: 'SYS',
+  };
+
+  test('created inactive without an end date, made active again by an update that says so', async () => {
+    const created = await call('dps', 'POST', '/prisoners/A5005AA/alerts', {
+      body: { ...create, isActive: false },
+      headers: { Source: 'NOMIS' },
+    });
+    const alert = dpsAlertSchema.parse(created.body);
+    expect(alert.isActive).toBe(false);
+    const update = { activeFrom: '2024-01-01', isActive: true };
+    const updated = await call('dps', 'PUT', `/alerts/${alert.alertUuid}`, {
+      body: update,
+      headers: { Source: 'NOMIS' },
+    });
+    expect(dpsAlertSchema.parse(updated.body).isActive).toBe(true);
+    // A caller that says nothing of the flag leaves it as it is.
+    await call('dps', 'PUT', `/alerts/${alert.alertUuid}`, {
+      body: { activeFrom: '2024-01-01', isActive: false },
+      headers: { Source: 'NOMIS' },
+    });
+    const edited = await call('dps', 'PUT', `/alerts/${alert.alertUuid}`, {
+      body: { activeFrom: '2024-01-01', description: 'x' },
+    });
+    expect(dpsAlertSchema.parse(edited.body).isActive).toBe(false);
+  });
+});

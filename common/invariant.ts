@@ -38,15 +38,7 @@ export function findInvariantViolations(
       problems.push(`${prisonNumber}: NOMIS alert ${key} maps to DPS ${mapping.dpsAlertId}, which does not exist`);
       continue;
     }
-    const differences = [
-      ['alertCode', nomis.alertCode.code, dps.alertCode.code],
-      ['activeFrom', nomis.date, dps.activeFrom],
-      ['activeTo', nomis.expiryDate ?? null, dps.activeTo ?? null],
-      ['isActive', nomis.isActive, dps.isActive],
-      ['description', nomis.comment ?? null, dps.description ?? null],
-      ['authorisedBy', nomis.authorisedBy ?? null, dps.authorisedBy ?? null],
-    ].filter(([, a, b]) => a !== b);
-    for (const [field, a, b] of differences) {
+    for (const [field, a, b] of alertDifferences(nomis, dps)) {
       problems.push(
         `${prisonNumber}: ${field} differs for NOMIS ${key} / DPS ${dps.alertUuid}: ${String(a)} vs ${String(b)}`,
       );
@@ -68,4 +60,17 @@ export function findInvariantViolations(
     );
   }
   return problems;
+}
+
+/** The synced fields (contract §6) in which a NOMIS alert and its DPS copy differ: [field, NOMIS, DPS]. */
+export function alertDifferences(nomis: NomisAlert, dps: DpsAlert): Array<[string, unknown, unknown]> {
+  const fields: Array<[string, unknown, unknown]> = [
+    ['alertCode', nomis.alertCode.code, dps.alertCode.code],
+    ['activeFrom', nomis.date, dps.activeFrom],
+    ['activeTo', nomis.expiryDate ?? null, dps.activeTo ?? null],
+    ['isActive', nomis.isActive, dps.isActive],
+    ['description', nomis.comment ?? null, dps.description ?? null],
+    ['authorisedBy', nomis.authorisedBy ?? null, dps.authorisedBy ?? null],
+  ];
+  return fields.filter(([, a, b]) => a !== b);
 }

@@ -9,6 +9,7 @@ import {
 import type { SyncActivities } from '../activities';
 import type { MappingView } from '../activities/mappings';
 import { lastWrittenBySync, sameAlert } from '../common/alerts';
+import { alertDifferences } from '../common/invariant';
 import { ALERT_API_ACTIVITY, DATABASE_ACTIVITY } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
@@ -26,6 +27,8 @@ export interface AlertSyncInput<C extends AlertChange> {
   change: C;
   /** Last try for an update/delete whose mapping is missing: fail visibly instead of asking to be deferred. */
   finalAttempt: boolean;
+  /** A DPS user's edit that arrived while a resync ran: the resync may have put NOMIS's text back over it. */
+  duringResync?: boolean;
 }
 
 export type AlertSyncOutcome =
@@ -210,6 +213,17 @@ export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>):
   if (change.action === 'UPDATED') {
     const alert = await api.getDpsAlert({ dpsAlertId });
     if (!alert) return dpsAlertGone(input);
+    if (input.duringResync) {
+      // DPS publishes no event for an edit that changes nothing, and NOMIS has not seen this one yet: if DPS
+      // now equals NOMIS, the resync that ran meanwhile wrote NOMIS's copy over the user's edit.
+      const nomis = await api.getNomisAlert({ bookingId, alertSeq });
+      if (nomis && alertDifferences(nomis, alert).length === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `edit of DPS alert ${dpsAlertId} (${change.alertCode}) of ${prisonNumber} by a DPS user: a resync that ran at the same time put NOMIS's copy back over it before it reached NOMIS`,
+          'DpsEditOverwritten',
+        );
+      }
+    }
     const result = await api.updateNomisAlertFromDps({ prisonNumber, bookingId, alertSeq, alert });
     if (result === 'gone') return { outcome: 'skipped', why: `NOMIS alert ${bookingId}/${alertSeq} no longer exists` };
     log.info('DPS alert update copied to NOMIS', { prisonNumber, dpsAlertId, bookingId, alertSeq });

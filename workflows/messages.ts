@@ -41,6 +41,8 @@ export interface AlertSyncRequest extends RequestBase {
   change: AlertChange;
   /** How many times it was put back because its mapping did not exist yet (events out of order). */
   deferrals?: number;
+  /** A DPS user's edit that reached the queue while a resync of the prisoner was running, which may undo it. */
+  duringResync?: boolean;
 }
 
 export type SyncRequest = ResyncRequest | AlertSyncRequest;

@@ -77,6 +77,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     duplicatesIgnored: 0,
   };
   let current: string | undefined;
+  let resyncRunning = false;
 
   setHandler(syncRequestedSignal, (request) => {
     if (request.eventId && handled.has(request.eventId)) {
@@ -85,7 +86,9 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       return;
     }
     if (request.eventId) handled.add(request.eventId);
-    queue.push(request);
+    const edit =
+      request.kind === 'alert' && request.change.direction === 'DPS_TO_NOMIS' && request.change.action === 'UPDATED';
+    queue.push(edit && resyncRunning ? { ...request, duringResync: true } : request);
   });
   setHandler(
     prisonerSyncProgressQuery,
@@ -148,6 +151,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     current = `${workflowId}: ${reasons.join('; ')}`;
     setCurrentDetails(current);
     // A failed resync (e.g. NomisNotFound) stays visible as its own failed run; the queue goes on.
+    resyncRunning = true;
     try {
       const pass = await executeChild(prisonerResyncWorkflow, {
         workflowId,
@@ -161,9 +165,11 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
         ],
         staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
       });
+      resyncRunning = false;
       result.passes.push(pass);
       return { prisonNumber, ok: true, alertCount: pass.alertCount };
     } catch (err) {
+      resyncRunning = false;
       if (!(err instanceof ChildWorkflowFailure)) throw err;
       const failure = describeFailure(err);
       result.failedResyncs.push({ workflowId, ...failure });
@@ -228,7 +234,10 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       const outcome =
         change.direction === 'NOMIS_TO_DPS'
           ? await executeChild(nomisAlertToDpsWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] })
-          : await executeChild(dpsAlertToNomisWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] });
+          : await executeChild(dpsAlertToNomisWorkflow, {
+              ...options,
+              args: [{ prisonNumber, change, finalAttempt, ...(request.duringResync ? { duringResync: true } : {}) }],
+            });
       result.alertSyncs.push({ reason: request.reason, workflowId, outcome: outcome.outcome });
       if (outcome.outcome === 'mapping-missing' || outcome.outcome === 'source-missing') {
         // Out of order: its create (or the user's delete) may be queued behind it. Put it back and give that

@@ -150,6 +150,24 @@ test('2: a DPS user alert created during the resync’s own DPS write, which del
   expect(result.alertSyncs.some((s) => s.outcome === 'skipped')).toBe(false);
 }, 120_000);
 
+test('2: a DPS user edit overwritten by a resync running at the same time fails visibly with its type', async () => {
+  const { prisonNumber } = await syncedPrisoner();
+  const [alert] = await harness.apis.dps.getPrisonerAlerts(prisonNumber);
+  await harness.control.setFaults([
+    { api: 'dps', method: 'POST', path: `^/resync/${prisonNumber}/`, latencyMs: 3000, status: 200, times: 1 },
+  ]);
+  const since = new Date();
+  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'slow DPS write');
+  await eventually(
+    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
+    'the resync to be writing DPS',
+  );
+  await harness.control.updateDpsAlert(alert!.alertUuid, { description: 'edited during the resync' });
+  await settled([prisonNumber], since);
+  const result = await prisonerSyncResult(harness, prisonNumber);
+  expect(result.alertSyncs).toMatchObject([{ outcome: 'failed', failure: { type: 'DpsEditOverwritten' } }]);
+});
+
 test('2: a DPS user alert created and deleted before its copy ran is superseded by the delete, not failed', async () => {
   const { prisonNumber } = await syncedPrisoner();
   const since = new Date();

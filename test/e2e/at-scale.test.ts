@@ -3,7 +3,7 @@ import { prisonerSyncWorkflowId } from '../../common/ids';
 import { resyncFinishedSignal } from '../../workflows/messages';
 import { reconciliationWorkflow } from '../../workflows/reconciliation';
 import type { Harness } from '../helpers/harness';
-import { prisonersOutOfSync, seedPrisoners, startHarness } from '../helpers/harness';
+import { prisonersOutOfSync, seedPrisoners, startHarness, whenFaultFired } from '../helpers/harness';
 import { eventually, uniqueSuffix } from '../helpers/stack';
 
 // Bulk batches and reconciliation as they must behave at estate scale: only their own reports count, a prisoner
@@ -23,13 +23,6 @@ afterEach(async () => {
 
 const prison = () => `S${uniqueSuffix().slice(0, 3).toUpperCase()}`;
 
-async function whenFired(ruleIndex = 0): Promise<void> {
-  await eventually(
-    async () => ((await harness.control.faults()).rules[ruleIndex]?.fired ?? 0) > 0 || undefined,
-    'the fault to fire',
-  );
-}
-
 test('10: a report meant for an earlier run of the batch does not count for this run', async () => {
   const [held, other] = await seedPrisoners(harness, 2, prison());
   await harness.control.setFaults([
@@ -40,7 +33,7 @@ test('10: a report meant for an earlier run of the batch does not count for this
     concurrency: 2,
     ratePerSecond: 10,
   });
-  await whenFired();
+  await whenFaultFired(harness, 'the slow resync to reach DPS');
   // What an earlier run's request, still in the prisoner's queue, reports when it ends.
   await handle.signal(resyncFinishedSignal, {
     prisonNumber: held!,
@@ -64,7 +57,7 @@ test('10: a prisoner whose workflow is terminated mid-batch fails with the reaso
     ratePerSecond: 10,
     livenessCheckEvery: '2 seconds',
   });
-  await whenFired();
+  await whenFaultFired(harness, 'the slow resync to reach DPS');
   await harness.client.workflow.getHandle(prisonerSyncWorkflowId(killed!)).terminate('operator mistake');
   const report = await watchBatch(handle, () => undefined, 500);
   expect(report).toMatchObject({ done: 1, failed: 1 });

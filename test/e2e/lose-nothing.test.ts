@@ -1,35 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import type { Consumer } from 'kafkajs';
 import { listPrisonerMappings } from '../../adapters/db';
 import { requestResync } from '../../adapters/temporal';
 import { prisonerSyncWorkflowId } from '../../common/ids';
+import type { FaultRule } from '../../simulators/faults';
 import type { Harness } from '../helpers/harness';
-import { invariantViolations, prisonerSyncResult, startHarness, waitForPrisonerSync } from '../helpers/harness';
+import {
+  invariantViolations,
+  prisonerSyncResult,
+  readDeadLetters,
+  startHarness,
+  waitForPrisonerSync,
+  whenFaultFired,
+} from '../helpers/harness';
 import { randomPrisonNumber } from '../helpers/prisoners';
-import { config, eventually, kafka, uniqueSuffix } from '../helpers/stack';
+import { config, eventually } from '../helpers/stack';
 
 // "Lose nothing": races, redeliveries and legal-but-awkward upstream behaviour, on the real stack. Each test
 // ends with contract §6 holding for every prisoner it touched, and no user's change accepted as "skipped".
 
 let harness: Harness;
-let dlq: Consumer;
-const deadLetters: Array<{ value: string; headers: Record<string, string> }> = [];
+let dlq: Awaited<ReturnType<typeof readDeadLetters>>;
 
 beforeAll(async () => {
   harness = await startHarness('lose-nothing');
-  dlq = kafka(`dlq-${uniqueSuffix()}`).consumer({ groupId: `dlq-reader-${uniqueSuffix()}` });
-  await dlq.connect();
-  await dlq.subscribe({ topic: harness.topics.dlq, fromBeginning: true });
-  await dlq.run({
-    eachMessage: async ({ message }) => {
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      deadLetters.push({ value: message.value?.toString() ?? '', headers });
-    },
-  });
+  dlq = await readDeadLetters(harness);
 });
 afterAll(async () => {
-  await dlq?.disconnect();
+  await dlq?.stop();
   await harness?.close();
 });
 afterEach(async () => {
@@ -55,6 +53,24 @@ async function settled(prisonNumbers: string[], since: Date): Promise<void> {
     });
   }
 }
+
+/** Starts a resync of the prisoner and waits until `rule` holds it (a slow NOMIS read or DPS write). */
+async function resyncHeldBy(prisonNumber: string, rule: FaultRule, reason: string): Promise<Date> {
+  await harness.control.setFaults([rule]);
+  const since = new Date();
+  await requestResync(harness.client, harness.taskQueue, prisonNumber, reason);
+  await whenFaultFired(harness, `the resync of ${prisonNumber} to be held (${reason})`);
+  return since;
+}
+
+const slowDpsWrite = (prisonNumber: string): FaultRule => ({
+  api: 'dps',
+  method: 'POST',
+  path: `^/resync/${prisonNumber}/`,
+  latencyMs: 3000,
+  status: 200,
+  times: 1,
+});
 
 /** A prisoner with one booking whose alerts are already in DPS, through a real resync. */
 async function syncedPrisoner(
@@ -96,22 +112,15 @@ test('1: a booking moved off the only booking leaves that prisoner with no DPS a
 
 test('2: a DPS user alert created while a resync reads NOMIS reaches NOMIS and survives the resync', async () => {
   const { prisonNumber } = await syncedPrisoner();
-  await harness.control.setFaults([
-    {
-      api: 'nomis',
-      method: 'GET',
-      path: `^/prisoners/${prisonNumber}/alerts/to-migrate`,
-      latencyMs: 3000,
-      status: 200,
-      times: 1,
-    },
-  ]);
-  const since = new Date();
-  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'slow NOMIS read');
-  await eventually(
-    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
-    'the resync to be reading NOMIS',
-  );
+  const slowNomisRead: FaultRule = {
+    api: 'nomis',
+    method: 'GET',
+    path: `^/prisoners/${prisonNumber}/alerts/to-migrate`,
+    latencyMs: 3000,
+    status: 200,
+    times: 1,
+  };
+  const since = await resyncHeldBy(prisonNumber, slowNomisRead, 'slow NOMIS read');
   const added = await harness.control.createDpsAlert(prisonNumber, {
     alertCode: 'HA',
     description: 'added mid-resync',
@@ -131,15 +140,7 @@ test('2: a DPS user alert created while a resync reads NOMIS reaches NOMIS and s
 
 test('2: a DPS user alert created during the resync’s own DPS write, which deletes it, fails visibly with its type', async () => {
   const { prisonNumber } = await syncedPrisoner();
-  await harness.control.setFaults([
-    { api: 'dps', method: 'POST', path: `^/resync/${prisonNumber}/`, latencyMs: 3000, status: 200, times: 1 },
-  ]);
-  const since = new Date();
-  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'slow DPS write');
-  await eventually(
-    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
-    'the resync to be writing DPS',
-  );
+  const since = await resyncHeldBy(prisonNumber, slowDpsWrite(prisonNumber), 'slow DPS write');
   await harness.control.createDpsAlert(prisonNumber, { alertCode: 'HA', description: 'lost to the resync' });
   await settled([prisonNumber], since);
   // DPS's replace cannot be made conditional: the user's alert is gone from DPS, and the run says so.
@@ -153,15 +154,7 @@ test('2: a DPS user alert created during the resync’s own DPS write, which del
 test('2: a DPS user edit overwritten by a resync running at the same time fails visibly with its type', async () => {
   const { prisonNumber } = await syncedPrisoner();
   const [alert] = await harness.apis.dps.getPrisonerAlerts(prisonNumber);
-  await harness.control.setFaults([
-    { api: 'dps', method: 'POST', path: `^/resync/${prisonNumber}/`, latencyMs: 3000, status: 200, times: 1 },
-  ]);
-  const since = new Date();
-  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'slow DPS write');
-  await eventually(
-    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
-    'the resync to be writing DPS',
-  );
+  const since = await resyncHeldBy(prisonNumber, slowDpsWrite(prisonNumber), 'slow DPS write');
   await harness.control.updateDpsAlert(alert!.alertUuid, { description: 'edited during the resync' });
   await settled([prisonNumber], since);
   const result = await prisonerSyncResult(harness, prisonNumber);
@@ -270,15 +263,7 @@ test('6: a resync that read NOMIS before a booking moved does not delete the new
   );
   const to = randomPrisonNumber();
   // Hold the first resync of `from` between its NOMIS read and its DPS write.
-  await harness.control.setFaults([
-    { api: 'dps', method: 'POST', path: `^/resync/${from}/`, latencyMs: 4000, status: 200, times: 1 },
-  ]);
-  const since = new Date();
-  await requestResync(harness.client, harness.taskQueue, from, 'slow resync');
-  await eventually(
-    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
-    'the slow resync to reach DPS',
-  );
+  const since = await resyncHeldBy(from, slowDpsWrite(from), 'slow DPS write');
   await harness.control.moveBooking({ bookingId, from, to });
   await settled([from, to], since);
   expect((await listPrisonerMappings(harness.db, to)).map((m) => m.nomisBookingId)).toEqual([bookingId]);
@@ -325,7 +310,7 @@ test('8: a DPS alert event whose prison number is malformed is dead-lettered, na
   await produce(harness.topics.domainEvents, 'long', long);
   for (const value of [lower, long]) {
     const letter = await eventually(
-      async () => deadLetters.find((d) => d.value === JSON.stringify(value)),
+      async () => dlq.letters.find((d) => d.value === JSON.stringify(value)),
       'the dead letter',
     );
     expect(letter.headers['dlq-reason']).toContain('personReference');
@@ -346,7 +331,7 @@ test('8: a merge of a prisoner into itself is dead-lettered and wipes nothing', 
   };
   await produce(harness.topics.domainEvents, prisonNumber, merge);
   const letter = await eventually(
-    async () => deadLetters.find((d) => d.value === JSON.stringify(merge)),
+    async () => dlq.letters.find((d) => d.value === JSON.stringify(merge)),
     'the dead letter',
   );
   expect(letter.headers['dlq-reason']).toContain('removedNomsNumber');
@@ -382,10 +367,7 @@ test('9: two updates of one alert in the same second are both synced', async () 
   while (Date.now() % 1000 > 50) await new Promise((resolve) => setTimeout(resolve, 5));
   const since = new Date();
   await harness.control.updateNomisAlert(bookingId, 1, { comment: 'first update' });
-  await eventually(
-    async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined,
-    'the first update to reach DPS',
-  );
+  await whenFaultFired(harness, 'the first update to reach DPS');
   await harness.control.updateNomisAlert(bookingId, 1, { comment: 'second update' });
   const updates = (await harness.control.events({ topic: 'offenderEvents', key: prisonNumber })).filter(
     (e) => e.value.eventType === 'ALERT-UPDATED',

@@ -181,3 +181,28 @@ export async function prisonersOutOfSync(harness: Harness, prisonNumbers: string
   const violations = await mapConcurrently(prisonNumbers, 10, (p) => invariantViolations(harness, p));
   return prisonNumbers.filter((_, i) => (violations[i]?.length ?? 0) > 0).sort();
 }
+
+export interface DeadLetter {
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Reads the harness's dead-letter topic from the start into a list the test can search; stop() when done. */
+export async function readDeadLetters(harness: Harness): Promise<{ letters: DeadLetter[]; stop: () => Promise<void> }> {
+  const letters: DeadLetter[] = [];
+  const consumer = kafka(`dlq-${uniqueSuffix()}`).consumer({ groupId: `dlq-reader-${uniqueSuffix()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: harness.topics.dlq, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      letters.push({ value: message.value?.toString() ?? '', headers });
+    },
+  });
+  return { letters, stop: () => consumer.disconnect() };
+}
+
+/** Waits until the first fault rule has fired: the call it slows is in progress. */
+export async function whenFaultFired(harness: Harness, what: string): Promise<void> {
+  await eventually(async () => ((await harness.control.faults()).rules[0]?.fired ?? 0) > 0 || undefined, what);
+}

@@ -36,20 +36,11 @@ export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; dps
 
   return {
     /**
-     * Read-only: the prisoner's DPS alerts that no mapping knows — DPS users' new alerts on their way to NOMIS,
-     * which a resync would delete. None while DPS -> NOMIS is switched off: then DPS follows NOMIS alone.
-     */
-    async findUnsyncedDpsAlerts(input: { prisonNumber: string; alerts: ResyncAlert[] }): Promise<UnsyncedDpsAlert[]> {
-      const unsynced = await unsyncedDpsAlerts(input.prisonNumber, input.alerts);
-      if (unsynced.length > 0) log.info('DPS alerts not yet in NOMIS', { prisonNumber: input.prisonNumber, unsynced });
-      return unsynced;
-    },
-
-    /**
      * Idempotent: DPS replaces the prisoner's alerts, and the same body gives the same alerts. With `guard`, DPS
-     * is looked at first: a DPS user's alert created since the resync began (unmapped, not one the resync already
-     * knows of) would be deleted by the replace, so the resync is told to start again instead (non-retryable
-     * DpsChangedDuringResync), having copied it to NOMIS first.
+     * is looked at first: a DPS user's alert that no mapping knows and NOMIS does not hold (its copy to NOMIS has
+     * not run yet; not one the resync already tried to copy) would be deleted by the replace, so the resync is
+     * told instead (non-retryable DpsChangedDuringResync, naming them in its details) to copy them and read
+     * NOMIS again. None are looked for while DPS -> NOMIS is switched off: then DPS follows NOMIS alone.
      */
     async resyncDpsAlerts(input: {
       prisonNumber: string;
@@ -63,8 +54,9 @@ export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; dps
         );
         if (arrived.length > 0) {
           throw ApplicationFailure.nonRetryable(
-            `DPS alerts ${arrived.map((a) => `${a.dpsAlertId} (${a.alertCode})`).join(', ')} of ${input.prisonNumber} were created while the resync ran: copying them to NOMIS first`,
+            `DPS alerts ${arrived.map((a) => `${a.dpsAlertId} (${a.alertCode})`).join(', ')} of ${input.prisonNumber} are not in NOMIS yet: copying them there before replacing DPS`,
             'DpsChangedDuringResync',
+            arrived,
           );
         }
       }

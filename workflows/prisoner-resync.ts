@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
+import type { UnsyncedDpsAlert } from '../activities/dps';
 import { toResyncAlert } from '../common/alerts';
 import { alertSyncWorkflowId } from '../common/ids';
 import { DPS_RESYNC_ACTIVITY, MAPPING_WRITE_ACTIVITY, NOMIS_READ_ACTIVITY } from '../common/retry-policies';
@@ -92,6 +93,13 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
       const type = failureType(err);
       if (read >= MAX_READS || !type || !READ_AGAIN.has(type)) throw err;
       log.warn('NOMIS or DPS changed under the resync; reading again', { prisonNumber, read, type });
+      // DPS users' new alerts the replace would have deleted: copy each to NOMIS (its own visible alert sync),
+      // so that the next read of NOMIS has them and the replace keeps them.
+      for (const alert of unsyncedDpsAlertsIn(err)) {
+        if (pushed.has(alert.dpsAlertId)) continue;
+        pushed.add(alert.dpsAlertId);
+        await copyDpsAlertToNomis(prisonNumber, alert.dpsAlertId, alert.alertCode);
+      }
     }
   }
 }
@@ -107,21 +115,8 @@ async function resyncOnce(input: PrisonerResyncInput, pushed: Set<string>): Prom
     [{ prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) }],
   );
   const alerts = nomisAlerts.map(toResyncAlert);
-  // 2. DPS users' new alerts whose copy to NOMIS has not run yet would be deleted by step 3: copy them first,
-  //    each as its own visible alert sync, then read NOMIS again.
-  if (guarded) {
-    const unsynced = await dps.findUnsyncedDpsAlerts.executeWithOptions(
-      { ...DPS_RESYNC_ACTIVITY, summary: `find DPS users' alerts of ${prisonNumber} not yet in NOMIS` },
-      [{ prisonNumber, alerts }],
-    );
-    const fresh = unsynced.filter((a) => !pushed.has(a.dpsAlertId));
-    for (const alert of fresh) {
-      pushed.add(alert.dpsAlertId);
-      await copyDpsAlertToNomis(prisonNumber, alert.dpsAlertId, alert.alertCode);
-    }
-    if (fresh.length > 0) return resyncOnce(input, pushed);
-  }
-  // 3. Replace the prisoner's DPS alerts with NOMIS's, unless a DPS user added one since step 2.
+  // 2. Replace the prisoner's DPS alerts with NOMIS's — unless DPS holds a DPS user's alert whose copy to NOMIS
+  //    has not run yet, which the replace would delete: then DpsChangedDuringResync names them, to copy first.
   const created = await dps.resyncDpsAlerts.executeWithOptions(
     { ...DPS_RESYNC_ACTIVITY, summary: `resync ${nomisAlerts.length} alerts to DPS for ${prisonNumber}` },
     [{ prisonNumber, alerts, ...(guarded ? { guard: { knownUnsynced: [...pushed] } } : {}) }],
@@ -135,7 +130,7 @@ async function resyncOnce(input: PrisonerResyncInput, pushed: Set<string>): Prom
       );
     }
   }
-  // 4. Delete the old mappings and create the new ones, in one transaction (contract §5).
+  // 3. Delete the old mappings and create the new ones, in one transaction (contract §5).
   await mappings.replaceMappings.executeWithOptions(
     { ...MAPPING_WRITE_ACTIVITY, summary: `replace ${created.length} mappings of ${prisonNumber}` },
     [
@@ -180,6 +175,18 @@ const DPS_USERS_ALERTS_FIRST = 'resync-copies-dps-users-alerts-first';
 
 /** The removed side of a merge is emptied by a resync in its own queue (router), not by the retained's. */
 const REMOVED_SIDE_IN_OWN_QUEUE = 'merge-removed-side-in-own-queue';
+
+/** The DPS alerts a DpsChangedDuringResync failure names (its details). */
+function unsyncedDpsAlertsIn(err: unknown): UnsyncedDpsAlert[] {
+  if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)) return [];
+  const [listed] = err.cause.details ?? [];
+  return Array.isArray(listed) ? listed.filter(isUnsyncedDpsAlert) : [];
+}
+
+function isUnsyncedDpsAlert(value: unknown): value is UnsyncedDpsAlert {
+  const alert = value as Partial<UnsyncedDpsAlert> | null;
+  return typeof alert?.dpsAlertId === 'string' && typeof alert.alertCode === 'string';
+}
 
 function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure

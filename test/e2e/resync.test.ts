@@ -165,8 +165,7 @@ test('a 400 from DPS fails the workflow at once with a typed, non-retryable erro
   // Exactly one attempt: the history holds a single ActivityTaskStarted for the resync call.
   const history = await resync.fetchHistory();
   const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
-  // NOMIS read, the look for DPS users' alerts not yet in NOMIS, DPS resync: each tried once.
-  expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1, 1, 1]);
+  expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1, 1]); // NOMIS read, DPS resync
 });
 
 test('an unknown prisoner in NOMIS fails the resync visibly and leaves DPS untouched', async () => {

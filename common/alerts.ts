@@ -1,5 +1,5 @@
 import type { DpsAlert, NomisAlert, ResyncAlert } from './contract';
-import { SYNC_AUDIT_MODULE } from './contract';
+import { SYNC_AUDIT_MODULE } from './sync-audit';
 
 /** A NOMIS alert as DPS's resync endpoint takes it (contract §3 -> §4). Pure: used inside workflows. */
 export function toResyncAlert(alert: NomisAlert): ResyncAlert {

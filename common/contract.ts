@@ -159,8 +159,7 @@ export type UpdateDpsAlertRequest = z.infer<typeof updateDpsAlertRequestSchema>;
 
 export const DPS_SYNC_SOURCE_HEADER = 'Source';
 export const DPS_SYNC_SOURCE_VALUE = 'NOMIS';
-/** NOMIS audit module of writes made by this sync (loop prevention, §1.1). */
-export const SYNC_AUDIT_MODULE = 'DPS_SYNCHRONISATION';
+export { SYNC_AUDIT_MODULE } from './sync-audit';
 
 // ---- §2 HMPPS Auth ----
 

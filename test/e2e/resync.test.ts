@@ -137,7 +137,9 @@ test('30% of DPS calls failing with 503 still converges', async () => {
   expect(stats.rules[0]?.fired).toBeGreaterThan(0);
   expect(runs.map((r) => r.status.name)).toEqual(prisonNumbers.map(() => 'COMPLETED'));
   for (const prisonNumber of prisonNumbers) expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
-});
+  // Each resync makes two DPS calls (the look before the replace, and the replace), each failing 30% of the time,
+  // and retries back off exponentially: the slowest of eight can take minutes, which the waits above allow.
+}, 240_000);
 
 test('a 400 from DPS fails the workflow at once with a typed, non-retryable error', async () => {
   const prisonNumber = await prisonerWithAlerts();

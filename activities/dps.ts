@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, log } from '@temporalio/activity';
 import type { Db } from '../adapters/db';
 import { findMappingByDpsAlertId, findUnmappedDpsAlertIds } from '../adapters/db';
@@ -5,7 +6,8 @@ import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { DpsAlert, NomisAlert, ResyncAlert, ResyncResponse } from '../common/contract';
 import { dpsCreateFromNomis, dpsUpdateFromNomis } from './alert-fields';
 import { ApplicationFailure } from '@temporalio/activity';
-import { classified, orNullIfGone } from './failures';
+import { ApiError } from '../adapters/http';
+import { classified, orNullIfGone, toActivityFailure } from './failures';
 
 /** A DPS alert no mapping row knows: a DPS user's new alert whose copy to NOMIS has not run yet. */
 export interface UnsyncedDpsAlert {
@@ -15,12 +17,30 @@ export interface UnsyncedDpsAlert {
 
 const signal = () => Context.current().cancellationSignal;
 
+/**
+ * The look at DPS that guards the resync's replace, retried briefly in place on a transient failure: it shares
+ * the replace's activity, so otherwise a flaky DPS would have to answer both calls in one attempt and the
+ * replace's backoff would grow for the read's sake. A read; anything still failing goes to the retry policy.
+ */
+async function readBeforeWrite<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.retryable) || attempt >= READ_BEFORE_WRITE_TRIES)
+        throw toActivityFailure(err);
+      await sleep(100 * 2 ** attempt, undefined, { signal: signal() });
+    }
+  }
+}
+const READ_BEFORE_WRITE_TRIES = 3;
+
 export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; dpsToNomis?: boolean }) {
   /** Unmapped DPS alerts that are not already among NOMIS's (a resync's own alerts before their mappings). */
   async function unsyncedDpsAlerts(prisonNumber: string, nomisAlerts: ResyncAlert[]): Promise<UnsyncedDpsAlert[]> {
     if (deps.dpsToNomis === false) return [];
     const inNomis = new Set(nomisAlerts.map((a) => `${a.alertCode}|${a.activeFrom}|${a.activeTo ?? ''}`));
-    const alerts = (await classified(() => deps.dps.getPrisonerAlerts(prisonNumber, signal()))).filter(
+    const alerts = (await readBeforeWrite(() => deps.dps.getPrisonerAlerts(prisonNumber, signal()))).filter(
       (a) => !inNomis.has(`${a.alertCode.code}|${a.activeFrom}|${a.activeTo ?? ''}`),
     );
     const unmapped = new Set(

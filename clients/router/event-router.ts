@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
-import type { Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import { requestSync } from '../../adapters/temporal';
-import type { RouteDecision, SyncTarget, Topics } from './route';
+import type { SyncTarget, Topics } from './route';
 import { routeMessage } from './route';
 
 export interface EventRouterOptions {
@@ -80,15 +80,14 @@ export class EventRouter {
     this.counters[key] = (this.counters[key] ?? 0) + 1;
   }
 
-  private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private async handle(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message, heartbeat } = payload;
     const decision = routeMessage(this.options, topic, message.value, { partition, offset: message.offset });
     const where = { topic, partition, offset: message.offset };
     this.count('messages');
     switch (decision.action) {
       case 'dead-letter':
-        await this.deadLetter(decision, topic, partition, message.offset, message.key, message.value, message.headers);
-        this.count('dead-lettered');
-        this.options.logger.warn(`dead-lettered: ${decision.reason}`, where);
+        await this.deadLetter(payload, decision.reason);
         return;
       case 'skip':
         this.count(`skipped:${decision.reason}`);
@@ -102,18 +101,7 @@ export class EventRouter {
           const refused = await this.requestSync(target, heartbeat);
           if (refused) {
             // Never accepted, however often it is tried: the partition must not wait on it for ever.
-            const reason = `Temporal refused the sync request for ${target.prisonNumber}: ${refused}`;
-            await this.deadLetter(
-              { action: 'dead-letter', reason },
-              topic,
-              partition,
-              message.offset,
-              message.key,
-              message.value,
-              message.headers,
-            );
-            this.count('dead-lettered');
-            this.options.logger.warn(`dead-lettered: ${reason}`, where);
+            await this.deadLetter(payload, `Temporal refused the sync request for ${target.prisonNumber}: ${refused}`);
             continue;
           }
           this.count(target.request.kind === 'resync' ? 'resync-requested' : 'alert-sync-requested');
@@ -168,32 +156,27 @@ export class EventRouter {
     }
   }
 
-  private async deadLetter(
-    decision: Extract<RouteDecision, { action: 'dead-letter' }>,
-    topic: string,
-    partition: number,
-    offset: string,
-    key: Buffer | null,
-    value: Buffer | null,
-    headers: IHeaders | undefined,
-  ): Promise<void> {
+  /** The message, unchanged, to the dead-letter topic with the reason (contract §1.3); counted and logged. */
+  private async deadLetter({ topic, partition, message }: EachMessagePayload, reason: string): Promise<void> {
     await this.producer.send({
       topic: this.options.topics.dlq,
       messages: [
         {
-          key,
-          value,
+          key: message.key,
+          value: message.value,
           headers: {
-            ...headers,
-            'dlq-reason': decision.reason,
+            ...message.headers,
+            'dlq-reason': reason,
             'dlq-source-topic': topic,
             'dlq-source-partition': String(partition),
-            'dlq-source-offset': offset,
+            'dlq-source-offset': message.offset,
             'dlq-at': new Date().toISOString(),
           },
         },
       ],
     });
+    this.count('dead-lettered');
+    this.options.logger.warn(`dead-lettered: ${reason}`, { topic, partition, offset: message.offset });
   }
 }
 

@@ -6,7 +6,7 @@ import { findBulkResyncDone, forgetBulkResync, recordBulkResyncOutcomes } from '
 import type { NomisApiClient } from '../adapters/nomis';
 import { requestSync } from '../adapters/temporal';
 import { mapConcurrently } from '../common/concurrency';
-import { prisonerSyncWorkflowId } from '../common/ids';
+import { batchResyncEventId, prisonerSyncWorkflowId } from '../common/ids';
 import type { SyncRequest } from '../workflows/messages';
 import { classified } from './failures';
 
@@ -58,7 +58,7 @@ export function createBulkResyncActivities(deps: { db: Db; nomis: NomisApiClient
         requestSync(deps.temporal, taskQueue, prisonNumber, {
           kind: 'resync',
           reason: input.reason,
-          eventId: `${input.runKey}:${prisonNumber}`,
+          eventId: batchResyncEventId(input.runKey, prisonNumber),
           notify: { workflowId: input.batchWorkflowId },
         }),
       );

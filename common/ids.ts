@@ -25,3 +25,11 @@ export const BATCH_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 /** The one reconciliation schedule; each run it starts is `reconciliation-<time>` (the schedule appends it). */
 export const RECONCILIATION_SCHEDULE_ID = 'alerts-reconciliation';
 export const RECONCILIATION_WORKFLOW_ID = 'reconciliation';
+
+/**
+ * The event id of a bulk batch run's resync request for one prisoner: the prisoner's workflow ignores it twice,
+ * and reports it back, so that the batch counts only the answer to its own request.
+ */
+export function batchResyncEventId(runKey: string, prisonNumber: string): string {
+  return `${runKey}:${prisonNumber}`;
+}

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { BulkResyncOutcomeRow } from '../adapters/db';
+import { batchResyncEventId } from '../common/ids';
 import { msUntilToken, refill } from '../common/rate-limit';
 import type { TokenBucket } from '../common/rate-limit';
 import type { Duration } from '@temporalio/common';
@@ -205,7 +206,8 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
     if (!state) return;
     // Only a report of this run's own request counts: one meant for an earlier run of the batch (same workflow
     // id) can arrive while this run's request still waits behind it in the prisoner's queue.
-    if (finished.eventIds && !finished.eventIds.includes(`${state.runKey}:${finished.prisonNumber}`)) return;
+    if (finished.eventIds && !finished.eventIds.includes(batchResyncEventId(state.runKey, finished.prisonNumber)))
+      return;
     // A prisoner not in the window is a late duplicate (a resync that was also asked for by someone else).
     if (!running.delete(finished.prisonNumber)) return;
     if (finished.ok) {

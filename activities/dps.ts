@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Db } from '../adapters/db';
 import { findMappingByDpsAlertId, findUnmappedDpsAlertIds } from '../adapters/db';
 import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { DpsAlert, NomisAlert, ResyncAlert, ResyncResponse } from '../common/contract';
 import { dpsCreateFromNomis, dpsUpdateFromNomis } from './alert-fields';
-import { ApplicationFailure } from '@temporalio/activity';
 import { ApiError } from '../adapters/http';
 import { classified, orNullIfGone, toActivityFailure } from './failures';
 

@@ -135,17 +135,12 @@ async function copyNomisDelete(
   const { prisonNumber, change } = input;
   const { bookingId, alertSeq } = change;
   const key = `${bookingId}/${alertSeq}`;
-  // 2. What NOMIS holds under the key now.
-  const alert = await api.getNomisAlert({ bookingId, alertSeq });
   if (!mapping) {
     // Nothing in DPS to delete: the sync's own delete coming back, or a duplicate. Both sides agree already.
-    return {
-      outcome: 'skipped',
-      why: alert
-        ? `NOMIS still holds an alert ${key} and none is mapped: a stale delete (duplicate)`
-        : `NOMIS alert ${key} is gone and nothing is mapped to it: already deleted on both sides`,
-    };
+    return { outcome: 'skipped', why: `nothing is mapped to NOMIS alert ${key}: its delete was already copied` };
   }
+  // 2. What NOMIS holds under the key now.
+  const alert = await api.getNomisAlert({ bookingId, alertSeq });
   if (alert) {
     const copy = await api.getDpsAlert({ dpsAlertId: mapping.dpsAlertId });
     if (copy && sameAlert(alert, copy)) {

@@ -3,22 +3,40 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import type { ConnectionOptions } from '@temporalio/client';
 import { Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { temporalConnectionOptions } from '../adapters/temporal';
 import type { Config } from '../common/config';
-import { SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { PRISON_NUMBER, SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import type { ServiceSpec } from './processes';
 import { ProcessManager } from './processes';
+import type { TemporalKind, TemporalServerSettings } from './temporal-server';
+import {
+  DYNAMIC_CONFIG,
+  registerNamespaceAndSearchAttributes,
+  serverConfig,
+  serverPorts,
+  setupSchema,
+  temporalServerSettings,
+  uiConfig,
+  writeConfigFile,
+} from './temporal-server';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 /** Downloads and builds shared by every stack on this machine (git-ignored). */
 export const CACHE_DIR = path.join(REPO_ROOT, '.stack');
 export const TEMPORAL_BIN = path.join(CACHE_DIR, 'bin', 'temporal');
+export const TEMPORAL_SERVER_BIN = path.join(CACHE_DIR, 'bin', 'temporal-server');
+export const TEMPORAL_SQL_TOOL = path.join(CACHE_DIR, 'bin', 'temporal-sql-tool');
+export const TEMPORAL_UI_BIN = path.join(CACHE_DIR, 'bin', 'temporal-ui-server');
+export const TEMPORAL_SCHEMA_DIR = path.join(CACHE_DIR, 'temporal-schema');
 export const KAFKA_LIBS = path.join(CACHE_DIR, 'kafka-libs');
 
-export type InfraService = 'temporal' | 'kafka' | 'postgres';
-export const INFRA_SERVICES: InfraService[] = ['postgres', 'temporal', 'kafka'];
+export type InfraService = 'temporal' | 'temporal-ui' | 'kafka' | 'postgres';
+/** temporal-ui is a process of its own only with the full server; the dev server serves its Web UI itself. */
+export const INFRA_SERVICES: InfraService[] = ['postgres', 'temporal', 'temporal-ui', 'kafka'];
 
 export function stateDir(config: Config): string {
   return path.resolve(REPO_ROOT, config.stackDir);
@@ -28,7 +46,12 @@ export function processManager(config: Config): ProcessManager {
   return new ProcessManager(stateDir(config));
 }
 
-export function temporalSpec(config: Config): ServiceSpec {
+/** The dev server by default; the full server on PostgreSQL with STACK_TEMPORAL=server (docs/temporal-server.md). */
+export function temporalSpec(config: Config, settings = temporalServerSettings(config)): ServiceSpec {
+  return settings.kind === 'server' ? temporalServerSpec(config, settings) : temporalDevSpec(config, settings);
+}
+
+function temporalDevSpec(config: Config, settings: TemporalServerSettings): ServiceSpec {
   const dir = path.join(stateDir(config), 'temporal');
   const { port, uiPort, namespace } = config.temporal;
   return {
@@ -51,24 +74,154 @@ export function temporalSpec(config: Config): ServiceSpec {
       '--log-level',
       'warn',
       ...SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', `${sa.name}=${sa.type}`]),
+      ...(settings.codecEndpoint ? ['--ui-codec-endpoint', settings.codecEndpoint] : []),
     ],
     prepare: async () => {
       fs.mkdirSync(dir, { recursive: true });
+      // The dev server serves its own Web UI, on the port a full server's separate UI may still hold.
+      await processManager(config).stop('temporal-ui');
     },
-    healthy: async () => (await httpOk(config.temporal.uiUrl)) && (await temporalReady(config)),
+    healthy: async () =>
+      (await httpOk(config.temporal.uiUrl)) &&
+      (await withStackConnection(config, settings, (connection) => temporalReady(config, settings, connection))),
     describe: () =>
       `Temporal gRPC ${config.temporal.address} (namespace ${namespace}), Web UI ${config.temporal.uiUrl}`,
   };
 }
 
-async function temporalReady(config: Config): Promise<boolean> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 2000 });
+function temporalServerSpec(config: Config, settings: TemporalServerSettings): ServiceSpec {
+  const dir = path.join(stateDir(config), 'temporal-server');
+  const configFile = path.join(dir, 'config.yaml');
+  const dynamicConfigFile = path.join(dir, 'dynamic-config.yaml');
+  const { tls, databases } = settings;
+  // The shard count is fixed when the database is first set up; the server ignores a different setting later.
+  let shards = `${settings.historyShards} history shards`;
+  return {
+    name: 'temporal',
+    // Checked in prepare(), not here, so `down` and `status` work without the binaries.
+    command: TEMPORAL_SERVER_BIN,
+    args: ['--config-file', configFile, '--allow-no-auth', 'start'],
+    prepare: async () => {
+      const build = 'run STACK_TEMPORAL=server infra/provision.sh';
+      requireFile(TEMPORAL_SERVER_BIN, `the Temporal server (${build})`);
+      requireFile(TEMPORAL_SQL_TOOL, `temporal-sql-tool (${build})`);
+      for (const file of tls ? [tls.caFile, tls.certFile, tls.keyFile] : []) {
+        requireFile(file, 'a file of STACK_TEMPORAL_TLS_DIR');
+      }
+      writeConfigFile(dynamicConfigFile, DYNAMIC_CONFIG);
+      writeConfigFile(configFile, serverConfig(config, settings, dynamicConfigFile));
+      await setupSchema(settings, TEMPORAL_SQL_TOOL, TEMPORAL_SCHEMA_DIR);
+    },
+    healthy: () =>
+      withStackConnection(config, settings, async (connection) => {
+        const { historyShardCount, persistenceStore } = await connection.workflowService.getClusterInfo({});
+        if (!isKind('server', persistenceStore)) return false;
+        await registerNamespaceAndSearchAttributes(connection, config.temporal.namespace);
+        if (historyShardCount !== settings.historyShards) {
+          shards = `${historyShardCount} history shards, as when its database was created: TEMPORAL_HISTORY_SHARDS=${settings.historyShards} ignored`;
+        }
+        return temporalReady(config, settings, connection);
+      }),
+    describe: () =>
+      `Temporal server ${installedVersion(TEMPORAL_SERVER_BIN)} gRPC ${config.temporal.address}` +
+      `${tls ? (tls.requireClientAuth ? ' (mTLS)' : ' (TLS)') : ''} (namespace ${config.temporal.namespace}, ` +
+      `${shards}, PostgreSQL ${databases.default.host}:${databases.default.port}/` +
+      `${databases.default.database}), metrics http://127.0.0.1:${serverPorts(config.temporal.port).metrics}/metrics`,
+  };
+}
+
+/** The full server's Web UI, a process of its own as in a deployment. */
+export function temporalUiSpec(config: Config, settings = temporalServerSettings(config)): ServiceSpec {
+  const dir = path.join(stateDir(config), 'temporal-ui');
+  const { uiUrl, namespace } = config.temporal;
+  return {
+    name: 'temporal-ui',
+    command: TEMPORAL_UI_BIN,
+    // The UI server reads <root>/<config>/<env>.yaml.
+    args: ['--root', dir, '--config', 'config', '--env', 'stack', 'start'],
+    prepare: async () => {
+      requireFile(TEMPORAL_UI_BIN, 'the Temporal Web UI server (run STACK_TEMPORAL=server infra/provision.sh)');
+      writeConfigFile(path.join(dir, 'config', 'stack.yaml'), uiConfig(config, settings));
+    },
+    // An API call proves the UI reaches the frontend too (through TLS when the frontend serves it).
+    healthy: () => httpOk(`${uiUrl}/api/v1/namespaces/${encodeURIComponent(namespace)}`),
+    describe: () =>
+      `Temporal Web UI ${uiUrl} (${installedVersion(TEMPORAL_UI_BIN)})` +
+      (settings.codecEndpoint ? `, codec ${settings.codecEndpoint}` : ''),
+  };
+}
+
+/** The kind asked for, with the namespace and the search attributes the workers' workflows set on every run. */
+async function temporalReady(
+  config: Config,
+  settings: TemporalServerSettings,
+  connection: Connection,
+): Promise<boolean> {
+  const { namespace } = config.temporal;
+  if (!isKind(settings.kind, (await connection.workflowService.getClusterInfo({})).persistenceStore)) return false;
+  await connection.workflowService.describeNamespace({ namespace });
+  const attributes = await connection.operatorService.listSearchAttributes({ namespace });
+  if (!SEARCH_ATTRIBUTES.every((sa) => sa.name in (attributes.customAttributes ?? {}))) return false;
+  if (settings.kind === 'server') {
+    // The full server reads a new namespace and search attribute aliases from the database into caches it
+    // refreshes every few seconds; a visibility query by one proves this frontend already knows both.
+    await connection.workflowService.countWorkflowExecutions({
+      namespace,
+      query: `${PRISON_NUMBER.name} = 'health-check'`,
+    });
+  }
+  return true;
+}
+
+/**
+ * After STACK_TEMPORAL changes, the other kind may still hold the port: reported unhealthy, `up` replaces it
+ * rather than keep a server that is not the one asked for.
+ */
+function isKind(kind: TemporalKind, persistenceStore: string | null | undefined): boolean {
+  return (persistenceStore === 'postgres12') === (kind === 'server');
+}
+
+async function withStackConnection<T>(
+  config: Config,
+  settings: TemporalServerSettings,
+  use: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  const connection = await Connection.connect({ ...stackConnectionOptions(config, settings), connectTimeout: 2000 });
   try {
-    await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
-    const attributes = await connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
-    return SEARCH_ATTRIBUTES.every((sa) => sa.name in (attributes.customAttributes ?? {}));
+    return await use(connection);
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * The product's own connection settings (TEMPORAL_TLS*, TEMPORAL_API_KEY). When the stack serves TLS and those are
+ * unset, its own checks use the stack's certificates, so `up` works before the environment is set for the workers.
+ */
+function stackConnectionOptions(
+  config: Config,
+  settings: TemporalServerSettings,
+): Pick<ConnectionOptions, 'address' | 'tls' | 'apiKey'> {
+  const options = temporalConnectionOptions(config);
+  const tls = settings.kind === 'server' ? settings.tls : undefined;
+  if (!tls || config.temporal.tls.enabled) return options;
+  return {
+    ...options,
+    tls: {
+      serverNameOverride: tls.serverName,
+      serverRootCACertificate: fs.readFileSync(tls.caFile),
+      clientCertPair: tls.requireClientAuth
+        ? { crt: fs.readFileSync(tls.clientCertFile), key: fs.readFileSync(tls.clientKeyFile) }
+        : undefined,
+    },
+  };
+}
+
+function installedVersion(binary: string): string {
+  try {
+    return fs.readFileSync(`${binary}.version`, 'utf8').trim();
+  } catch {
+    return '(version unknown)';
   }
 }
 
@@ -263,13 +416,26 @@ export async function ensureDatabase(config: Config): Promise<void> {
   }
 }
 
-export function infraSpecs(config: Config, only: InfraService[] = INFRA_SERVICES): ServiceSpec[] {
+/**
+ * The services this configuration runs. `anyKind` adds temporal-ui in dev mode too, for stopping: a stack started
+ * with STACK_TEMPORAL=server must stop whole from a shell without it.
+ */
+export function infraSpecs(
+  config: Config,
+  only: InfraService[] = INFRA_SERVICES,
+  { anyKind = false }: { anyKind?: boolean } = {},
+): ServiceSpec[] {
+  const settings = temporalServerSettings(config);
   const specs: Record<InfraService, () => ServiceSpec> = {
     postgres: () => postgresSpec(config),
-    temporal: () => temporalSpec(config),
+    temporal: () => temporalSpec(config, settings),
+    'temporal-ui': () => temporalUiSpec(config, settings),
     kafka: () => kafkaSpec(config),
   };
-  return only.filter((name) => name !== 'postgres' || config.postgres.embedded).map((name) => specs[name]());
+  return only
+    .filter((name) => name !== 'postgres' || config.postgres.embedded)
+    .filter((name) => name !== 'temporal-ui' || settings.kind === 'server' || anyKind)
+    .map((name) => specs[name]());
 }
 
 export async function startInfra(
@@ -282,7 +448,7 @@ export async function startInfra(
 
 /** Reverse order: clients of a service stop before it. */
 export function stopInfra(config: Config, only: InfraService[] = INFRA_SERVICES): Promise<string[]> {
-  return processManager(config).stopAll(infraSpecs(config, only));
+  return processManager(config).stopAll(infraSpecs(config, only, { anyKind: true }));
 }
 
 async function httpOk(url: string): Promise<boolean> {

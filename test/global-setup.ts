@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { loadConfig } from '../common/config';
 import { startInfra, stateDir } from '../infra/stack';
+import { temporalServerSettings } from '../infra/temporal-server';
 import { applyTestStackEnv, useExternalStack } from './helpers/env';
 
 export default async function globalSetup(): Promise<void> {
@@ -9,6 +10,7 @@ export default async function globalSetup(): Promise<void> {
   const config = loadConfig();
   // A fresh stack every run: no workflow, topic or row from an earlier run can make a test pass.
   fs.rmSync(stateDir(config), { recursive: true, force: true });
-  console.log(`\nstarting the test stack in ${config.stackDir}`);
+  const temporal = temporalServerSettings(config).kind === 'server' ? 'the full Temporal server' : 'the dev server';
+  console.log(`\nstarting the test stack in ${config.stackDir} (Temporal: ${temporal})`);
   await startInfra(config, undefined, (line) => console.log(`  ${line}`));
 }

@@ -1,5 +1,6 @@
 // The test suite runs its own stack on its own ports and state folder, beside any running dev stack.
 // STACK_EXTERNAL=1 reuses whatever stack the environment points at instead (for debugging a live stack).
+// STACK_TEMPORAL=server runs the whole suite on the full Temporal server instead of the dev server.
 export const TEST_STACK_ENV: Record<string, string> = {
   STACK_DIR: '.stack/test',
   TEMPORAL_PORT: '17233',
@@ -16,5 +17,8 @@ export function useExternalStack(): boolean {
 export function applyTestStackEnv(): void {
   if (useExternalStack()) return;
   Object.assign(process.env, TEST_STACK_ENV);
-  for (const name of ['TEMPORAL_ADDRESS', 'KAFKA_BROKERS', 'DATABASE_URL']) delete process.env[name];
+  // Settings that point at someone else's services: the test stack runs its own.
+  for (const name of ['TEMPORAL_ADDRESS', 'KAFKA_BROKERS', 'DATABASE_URL', 'TEMPORAL_DATABASE_URL']) {
+    delete process.env[name];
+  }
 }

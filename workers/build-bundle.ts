@@ -1,0 +1,32 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from './worker';
+
+// Bundles the workflows ahead of time, as Temporal's production sample does, for workers started with
+// WORKFLOW_BUNDLE_PATH (the Dockerfile builds it; test/e2e/workflow-bundle.test.ts runs a worker from it).
+// A pre-built bundle ignores the worker's `interceptors.workflowModules` and `dataConverter.payloadConverterPath`:
+// a workflow interceptor or payload converter must be added to the bundleWorkflowCode call below as well. (The
+// payload codec needs nothing here: codecs run outside the workflow sandbox.)
+
+/** Where the bundle goes unless WORKFLOW_BUNDLE_PATH or an argument says otherwise; dist/ is git-ignored. */
+export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+
+/** Writes the bundle of every workflow in workflows/ to `codePath`; fails if workflow code imports a Node module. */
+export async function buildWorkflowBundle(codePath: string): Promise<{ codePath: string; bytes: number }> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  await mkdir(path.dirname(codePath), { recursive: true });
+  await writeFile(codePath, code);
+  return { codePath, bytes: Buffer.byteLength(code) };
+}
+
+if (require.main === module) {
+  const target = path.resolve(process.argv[2] || process.env.WORKFLOW_BUNDLE_PATH || DEFAULT_BUNDLE_PATH);
+  buildWorkflowBundle(target).then(
+    ({ codePath, bytes }) => console.log(`workflow bundle written to ${codePath} (${Math.round(bytes / 1024)} KiB)`),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

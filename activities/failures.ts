@@ -8,11 +8,12 @@ import { ApiError } from '../adapters/http';
  */
 export function toActivityFailure(err: unknown): unknown {
   if (!(err instanceof ApiError)) return err;
-  if (!err.retryable) return ApplicationFailure.nonRetryable(err.message, err.type, { status: err.status });
+  const details = { status: err.status, responseBody: err.responseBody };
+  if (!err.retryable) return ApplicationFailure.nonRetryable(err.message, err.type, details);
   return ApplicationFailure.create({
     message: err.message,
     type: err.type,
-    details: [{ status: err.status }],
+    details: [details],
     nextRetryDelay: err.retryAfterMs,
   });
 }

@@ -19,6 +19,11 @@ export class ApiError extends Error {
     readonly retryable: boolean,
     /** From Retry-After on 429/503. */
     readonly retryAfterMs?: number,
+    /**
+     * The error response's body: it may echo alert text (a 400 quoting a description), so it stays out of the
+     * message, which Temporal stores in plain text, and travels in the failure's encrypted details.
+     */
+    readonly responseBody?: string,
   ) {
     super(message);
   }
@@ -128,11 +133,12 @@ export class JsonApiClient {
       if (status === 401 && token) this.tokens?.invalidate(token);
       const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
       throw new ApiError(
-        `${what} returned ${status}${text ? `: ${text.slice(0, 500)}` : ''}`,
+        `${what} returned ${status}`,
         this.api,
         status,
         isRetryableStatus(status),
         retryAfterMs,
+        text ? text.slice(0, 2000) : undefined,
       );
     }
     if (!options.schema || status === 204 || !(status >= 200 && status < 300)) return { status, body: undefined };

@@ -1,4 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import type { TLSConfig } from '@temporalio/client';
 import type { Config } from '../common/config';
 import { prisonerSyncWorkflowId } from '../common/ids';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
@@ -6,10 +8,46 @@ import { SyncKind } from '../common/sync-kinds';
 import type { SyncRequest } from '../workflows/messages';
 import { syncRequestedSignal } from '../workflows/messages';
 import { prisonerSyncWorkflow } from '../workflows/prisoner-sync';
+import { AesGcmPayloadCodec } from './payload-codec';
+import { readSetting } from './setting-files';
+
+// The one place that knows how to reach Temporal: address, TLS/mTLS or API key, and the payload codec.
+// Every client, worker, tool and test connects through these, so no connection is ever made in the clear
+// or reads history without the keys.
+
+/** Options for Connection.connect and NativeConnection.connect alike. */
+export function temporalConnectionOptions(config: Config): {
+  address: string;
+  apiKey?: string;
+  tls: TLSConfig | boolean;
+} {
+  const { tls, apiKey, address } = config.temporal;
+  return { address, apiKey, tls: tls.enabled ? tlsConfig(tls) : false };
+}
+
+function tlsConfig(tls: Config['temporal']['tls']): TLSConfig {
+  return {
+    serverNameOverride: tls.serverName,
+    serverRootCACertificate: tls.caPath ? readSetting(tls.caPath, 'TEMPORAL_TLS_CA') : undefined,
+    clientCertPair:
+      tls.certPath && tls.keyPath
+        ? { crt: readSetting(tls.certPath, 'TEMPORAL_TLS_CERT'), key: readSetting(tls.keyPath, 'TEMPORAL_TLS_KEY') }
+        : undefined,
+  };
+}
+
+/** Payload encryption for every client and worker; search attributes are not payloads and stay readable. */
+export function dataConverter(config: Config): DataConverter {
+  return { payloadCodecs: [new AesGcmPayloadCodec(config.encryption.keys, config.encryption.keyId)] };
+}
 
 export async function connectClient(config: Config): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  return { client: new Client({ connection, namespace: config.temporal.namespace }), close: () => connection.close() };
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  return { client: temporalClient(config, connection), close: () => connection.close() };
+}
+
+export function temporalClient(config: Config, connection: Connection): Client {
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
 }
 
 /** Queues a sync on the prisoner's workflow, starting it if idle: the one way every caller asks for a sync. */

@@ -3,7 +3,7 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { readInvariantViolations } from '../adapters/sync-check';
-import { connectClient, requestResync } from '../adapters/temporal';
+import { connectClient, dataConverter, requestResync, temporalConnectionOptions } from '../adapters/temporal';
 import { startOrAttachBatch } from '../clients/bulk-batch';
 import { loadConfig } from '../common/config';
 import { startSimulators } from '../simulators';
@@ -45,13 +45,14 @@ async function main(): Promise<void> {
     authUrl: simulators.urls.auth,
   });
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { client, close } = await connectClient(config);
   const worker = await createSyncWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
     deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: client },
+    dataConverter: dataConverter(config),
   });
   const workerRun = worker.run();
 

@@ -1,6 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
-import { Kafka, logLevel } from 'kafkajs';
-import { loadConfig } from '../common/config';
+import { Connection } from '@temporalio/client';
+import { logLevel } from 'kafkajs';
+import { kafkaClient } from '../adapters/kafka';
+import { temporalClient, temporalConnectionOptions } from '../adapters/temporal';
+import type { Config } from '../common/config';
+import { assertReadyForProduction, loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import { EventRouter } from './router/event-router';
 
@@ -8,11 +11,12 @@ import { EventRouter } from './router/event-router';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  assertReadyForProduction(config, ['encryption', 'temporal', 'kafka']);
   const logger = createLogger('router', config.logLevel);
-  const connection = await connectWithRetry(config.temporal.address, logger);
+  const connection = await connectWithRetry(config, logger);
   const router = new EventRouter({
-    kafka: new Kafka({ clientId: 'alerts-sync-router', brokers: config.kafka.brokers, logLevel: logLevel.WARN }),
-    temporal: new Client({ connection, namespace: config.temporal.namespace }),
+    kafka: kafkaClient(config, 'alerts-sync-router', { logLevel: logLevel.WARN }),
+    temporal: temporalClient(config, connection),
     taskQueue: config.temporal.taskQueue,
     groupId: config.kafka.consumerGroup,
     topics: config.kafka.topics,
@@ -38,12 +42,13 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
 }
 
-async function connectWithRetry(address: string, logger: ReturnType<typeof createLogger>): Promise<Connection> {
+async function connectWithRetry(config: Config, logger: ReturnType<typeof createLogger>): Promise<Connection> {
+  const options = temporalConnectionOptions(config);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await Connection.connect({ address });
+      return await Connection.connect(options);
     } catch (err) {
-      logger.warn(`Temporal at ${address} not reachable yet (attempt ${attempt})`, { error: String(err) });
+      logger.warn(`Temporal at ${options.address} not reachable yet (attempt ${attempt})`, { error: String(err) });
       await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * attempt)));
     }
   }

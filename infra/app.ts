@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { kafkaClient } from '../adapters/kafka';
+import { temporalConnectionOptions } from '../adapters/temporal';
 import type { Config } from '../common/config';
 import type { ServiceSpec } from './processes';
 import { REPO_ROOT, processManager } from './stack';
@@ -9,7 +11,7 @@ import { REPO_ROOT, processManager } from './stack';
 // The sync's own long-running processes, supervised like the infrastructure so `bin/start` can return.
 
 // Order matters: the simulators are the APIs the worker calls; the router feeds the worker.
-export const APP_SERVICES: string[] = ['simulators', 'worker', 'router'];
+export const APP_SERVICES: string[] = ['simulators', 'codec-server', 'worker', 'router'];
 
 function tsxService(name: string, entry: string, healthy: () => Promise<boolean>, describe: () => string): ServiceSpec {
   return {
@@ -31,6 +33,14 @@ export function appSpecs(config: Config, only: string[] = APP_SERVICES): Service
         'simulators/main.ts',
         () => httpAnswers(`${config.apis.nomisUrl}/__sim/state`),
         () => `NOMIS ${config.apis.nomisUrl}, DPS ${config.apis.dpsUrl}, HMPPS Auth ${config.apis.authUrl}`,
+      ),
+    'codec-server': () =>
+      tsxService(
+        'codec-server',
+        'clients/codec-server.ts',
+        () => httpAnswers(`${config.codecServer.url}/health/readiness`),
+        () =>
+          `${config.codecServer.url} (the Web UI's codec endpoint: decrypts payloads for ${config.codecServer.corsOrigins.join(', ')})`,
       ),
     router: () =>
       tsxService(
@@ -68,7 +78,7 @@ export function stopApp(config: Config, only: string[]): Promise<string[]> {
 }
 
 async function hasPollers(config: Config, taskQueue: string): Promise<boolean> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 2000 });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 2000 });
   try {
     const response = await connection.workflowService.describeTaskQueue({
       namespace: config.temporal.namespace,
@@ -87,11 +97,7 @@ async function httpAnswers(url: string): Promise<boolean> {
 }
 
 async function consumerGroupStable(config: Config): Promise<boolean> {
-  const admin = new Kafka({
-    clientId: 'alerts-sync-health',
-    brokers: config.kafka.brokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = kafkaClient(config, 'alerts-sync-health', { logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const { groups } = await admin.describeGroups([config.kafka.consumerGroup]);

@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { Producer } from 'kafkajs';
+import type { KafkaConfig, Producer } from 'kafkajs';
 import type { Rng } from './random';
 import { offsetDateTime } from './time';
 
@@ -12,10 +12,8 @@ export type SimLog = (component: 'nomis' | 'dps' | 'auth' | 'faults' | 'events' 
 
 export type TopicName = 'offenderEvents' | 'domainEvents';
 
-export interface KafkaOptions {
-  brokers: string[];
-  topics: Record<TopicName, string>;
-}
+/** Brokers with their SSL / SASL settings (adapters/kafka.ts kafkaConnectionOptions), and topic names. */
+export type KafkaOptions = Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> & { topics: Record<TopicName, string> };
 
 export interface PublishedEvent {
   topic: TopicName;
@@ -43,7 +41,8 @@ export class EventPublisher {
 
   async connect(): Promise<void> {
     if (!this.kafka) return;
-    const client = new Kafka({ clientId: 'alerts-simulators', brokers: this.kafka.brokers, logLevel: logLevel.ERROR });
+    const { brokers, ssl, sasl } = this.kafka;
+    const client = new Kafka({ clientId: 'alerts-simulators', brokers, ssl, sasl, logLevel: logLevel.ERROR });
     const producer = client.producer({ allowAutoTopicCreation: true });
     await producer.connect();
     this.producer = producer;

@@ -1,3 +1,4 @@
+import { kafkaConnectionOptions } from '../adapters/kafka';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
 import type { Logger } from '../common/logger';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
       process.env.SIM_KAFKA === '0'
         ? null
         : {
-            brokers: config.kafka.brokers,
+            ...kafkaConnectionOptions(config),
             topics: {
               offenderEvents: config.kafka.topics.offenderEvents,
               domainEvents: config.kafka.topics.domainEvents,

@@ -1,13 +1,28 @@
-import type { NativeConnection } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import { createActivities } from '../activities';
+
+/**
+ * The workflow code every worker runs: bundled at start-up from here, or ahead of time from here by
+ * workers/build-bundle.ts (the production image), so both run the same workflows.
+ */
+export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 export interface SyncWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** The payload codec (adapters/temporal.ts dataConverter): without it histories would hold plain alert text. */
+  dataConverter: DataConverter;
+  /**
+   * A bundle written by workers/build-bundle.ts (env WORKFLOW_BUNDLE_PATH in the image). A worker that bundles at
+   * start-up needs webpack and several seconds of CPU on every pod start; a pre-built bundle needs neither, and
+   * every replica runs byte-identical workflow code. Unset: bundled from WORKFLOWS_PATH at start-up.
+   */
+  workflowBundlePath?: string;
 }
 
 /** The sync worker: every workflow in workflows/ and every activity from createActivities(deps). */
@@ -16,7 +31,12 @@ export function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...workflowCode(options.workflowBundlePath),
     activities: createActivities(options.deps),
+    dataConverter: options.dataConverter,
   });
+}
+
+function workflowCode(bundlePath: string | undefined): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { createApiClients } from '../../adapters/clients';
 import { findStackCheck } from '../../adapters/db';
 import type { Db } from '../../adapters/db';
+import { dataConverter } from '../../adapters/temporal';
 import { stackCheckWorkflowId } from '../../common/ids';
 import { SYNC_KIND } from '../../common/search-attributes';
 import { stackCheckWorkflow } from '../../workflows';
@@ -44,6 +45,7 @@ beforeAll(async () => {
     namespace: config.temporal.namespace,
     taskQueue,
     deps: { db, ...createApiClients(config.apis), temporal: temporal.client },
+    dataConverter: dataConverter(config),
   });
   workerRun = worker.run().finally(() => connection.close());
 

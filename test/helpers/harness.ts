@@ -6,6 +6,8 @@ import { createApiClients } from '../../adapters/clients';
 import type { ApiClients } from '../../adapters/clients';
 import type { Db } from '../../adapters/db';
 import { listPrisonerMappings } from '../../adapters/db';
+import { kafkaConnectionOptions } from '../../adapters/kafka';
+import { dataConverter } from '../../adapters/temporal';
 import { readInvariantViolations } from '../../adapters/sync-check';
 import { EventRouter } from '../../clients/router/event-router';
 import { mapConcurrently } from '../../common/concurrency';
@@ -56,7 +58,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     nomisPort: 0,
     dpsPort: 0,
     authPort: 0,
-    kafka: { brokers: config.kafka.brokers, topics },
+    kafka: { ...kafkaConnectionOptions(config), topics },
     // The mapping table is shared by every test file and run: keep this simulator's bookingIds apart.
     firstBookingId: randomInt(2_000_000, 2_000_000_000),
   });
@@ -76,6 +78,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     namespace: config.temporal.namespace,
     taskQueue,
     deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
+    dataConverter: dataConverter(config),
   });
   const workerRun = worker.run();
   const broker = kafka(`harness-${suffix}`);

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { createDb, migrateLatest } from '../../adapters/db';
 import type { Db } from '../../adapters/db';
+import { kafkaClient } from '../../adapters/kafka';
+import { temporalClient as productClient, temporalConnectionOptions } from '../../adapters/temporal';
 import { loadConfig } from '../../common/config';
 import { applyTestStackEnv } from './env';
 
@@ -24,12 +27,12 @@ export function uniqueSuffix(): string {
 export async function temporalClient(
   address = config.temporal.address,
 ): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address });
-  return { client: new Client({ connection, namespace: config.temporal.namespace }), close: () => connection.close() };
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), address });
+  return { client: productClient(config, connection), close: () => connection.close() };
 }
 
 export function workerConnection(): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.temporal.address });
+  return NativeConnection.connect(temporalConnectionOptions(config));
 }
 
 export async function migratedDb(): Promise<Db> {
@@ -39,7 +42,7 @@ export async function migratedDb(): Promise<Db> {
 }
 
 export function kafka(clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: config.kafka.brokers, logLevel: logLevel.ERROR });
+  return kafkaClient(config, clientId);
 }
 
 /** Polls until check() returns a value; for eventually-consistent reads such as Temporal visibility. */

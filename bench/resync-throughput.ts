@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
@@ -17,6 +18,7 @@ import { createSyncWorker } from '../workers/worker';
 // With `bulk [concurrency=20] [ratePerSecond=1000]` after those, the same prisoners go through one bulk resync
 // batch (the sliding window) instead of all being requested at once.
 //   node --import tsx bench/resync-throughput.ts 500 4 bulk 40
+// BENCH_CODEC=off runs worker and client without the payload codec, to measure what encryption costs.
 
 async function main(): Promise<void> {
   const prisoners = Number(process.argv[2] ?? 300);
@@ -46,13 +48,22 @@ async function main(): Promise<void> {
   });
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const { client, close } = await connectClient(config);
+  const codec = process.env.BENCH_CODEC !== 'off';
+  const { client, close } = codec
+    ? await connectClient(config)
+    : await (async () => {
+        const plain = await Connection.connect(temporalConnectionOptions(config));
+        return {
+          client: new Client({ connection: plain, namespace: config.temporal.namespace }),
+          close: () => plain.close(),
+        };
+      })();
   const worker = await createSyncWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
     deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: client },
-    dataConverter: dataConverter(config),
+    dataConverter: codec ? dataConverter(config) : {},
   });
   const workerRun = worker.run();
 
@@ -109,7 +120,8 @@ async function main(): Promise<void> {
 
   console.log(
     `resync benchmark: ${prisoners} prisoners x ${alertsPerPrisoner} alerts, 1 worker, ${config.temporal.address}, ` +
-      (bulk ? `one bulk batch (${concurrency} at once, ${ratePerSecond}/s at most)` : 'all requested at once'),
+      (bulk ? `one bulk batch (${concurrency} at once, ${ratePerSecond}/s at most)` : 'all requested at once') +
+      (codec ? ', payloads encrypted' : ', payload codec OFF'),
   );
   console.log(`  wall time          ${(wallMs / 1000).toFixed(2)} s`);
   console.log(`  throughput         ${((prisoners / wallMs) * 1000).toFixed(1)} resyncs/s`);

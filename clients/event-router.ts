@@ -1,6 +1,10 @@
 import { Connection } from '@temporalio/client';
 import { logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { startHealthServer } from '../adapters/health-server';
 import { kafkaClient } from '../adapters/kafka';
+import type { PartitionLag } from '../adapters/metrics';
+import { cached, createRegistry, createRouterMetrics, partitionLags } from '../adapters/metrics';
 import { temporalClient, temporalConnectionOptions } from '../adapters/temporal';
 import type { Config } from '../common/config';
 import { assertReadyForProduction, loadConfig } from '../common/config';
@@ -13,8 +17,39 @@ async function main(): Promise<void> {
   const config = loadConfig();
   assertReadyForProduction(config, ['encryption', 'temporal', 'kafka']);
   const logger = createLogger('router', config.logLevel);
-  const connection = await connectWithRetry(config, logger);
-  const router = new EventRouter({
+  let stopping = false;
+  // Filled in as start-up proceeds; the probes read them from the start.
+  const up: { connection?: Connection; router?: EventRouter } = {};
+  const registry = createRegistry('router');
+  const lagAdmin = kafkaClient(config, 'alerts-sync-router-lag', { logLevel: logLevel.NOTHING }).admin();
+  const lag = cached(5_000, () => consumerLag(lagAdmin, config));
+  const metrics = createRouterMetrics(registry, () => lag().catch(() => []));
+  const temporalReachable = cached(2_000, async () => {
+    const c = up.connection;
+    if (!c) return false;
+    await c.withDeadline(Date.now() + 2_000, () => c.healthService.check({}));
+    return true;
+  });
+  // Up before Temporal and Kafka are, so the liveness probe does not restart a router that is still waiting.
+  const health = await startHealthServer({
+    port: config.health.routerPort,
+    live: () => true,
+    ready: async () => {
+      if (stopping) return { ready: false, why: 'shutting down' };
+      if (!up.connection) return { ready: false, why: 'not connected to Temporal yet' };
+      const reachable = await temporalReachable().catch((err: unknown) => {
+        logger.warn('Temporal health check failed', { error: String(err) });
+        return false;
+      });
+      if (!reachable) return { ready: false, why: 'Temporal not reachable' };
+      if (!up.router?.hasJoinedGroup()) return { ready: false, why: `not a member of ${config.kafka.consumerGroup}` };
+      return { ready: true };
+    },
+    metrics: () => registry.metrics(),
+  });
+  logger.info(`health and metrics on port ${health.port}`);
+  const connection = (up.connection = await connectWithRetry(config, logger));
+  const router = (up.router = new EventRouter({
     kafka: kafkaClient(config, 'alerts-sync-router', { logLevel: logLevel.WARN }),
     temporal: temporalClient(config, connection),
     taskQueue: config.temporal.taskQueue,
@@ -22,24 +57,43 @@ async function main(): Promise<void> {
     topics: config.kafka.topics,
     directions: config.directions,
     logger,
-  });
+    metrics,
+  }));
   await router.start();
   for (const [direction, on] of Object.entries(config.directions)) {
     if (!on) logger.warn(`alert-level ${direction} sync is switched OFF: its events will be skipped and counted`);
   }
 
   const report = setInterval(() => logger.info('counters', router.snapshot()), 60_000);
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
+    // Readiness turns 503 from here on (the stopping flag), while the message in hand finishes.
     stopping = true;
     logger.info(`${signal} received, finishing the message in hand and leaving the consumer group`);
     clearInterval(report);
     await router.stop();
+    await lagAdmin.disconnect().catch(() => undefined);
     await connection.close();
+    await health.close();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal));
+}
+
+async function consumerLag(admin: Admin, config: Config): Promise<PartitionLag[]> {
+  await admin.connect(); // a no-op once connected
+  const topics = [config.kafka.topics.offenderEvents, config.kafka.topics.domainEvents];
+  const committed = await admin.fetchOffsets({ groupId: config.kafka.consumerGroup, topics });
+  const lags = await Promise.all(
+    topics.map(async (topic) =>
+      partitionLags(
+        topic,
+        await admin.fetchTopicOffsets(topic),
+        committed.find((c) => c.topic === topic)?.partitions ?? [],
+      ),
+    ),
+  );
+  return lags.flat();
 }
 
 async function connectWithRetry(config: Config, logger: ReturnType<typeof createLogger>): Promise<Connection> {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from './worker';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './worker';
 
 // Bundles the workflows ahead of time, as Temporal's production sample does, for workers started with
 // WORKFLOW_BUNDLE_PATH (the Dockerfile builds it; test/e2e/workflow-bundle.test.ts runs a worker from it).
@@ -14,7 +14,10 @@ export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workfl
 
 /** Writes the bundle of every workflow in workflows/ to `codePath`; fails if workflow code imports a Node module. */
 export async function buildWorkflowBundle(codePath: string): Promise<{ codePath: string; bytes: number }> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+  });
   await mkdir(path.dirname(codePath), { recursive: true });
   await writeFile(codePath, code);
   return { codePath, bytes: Buffer.byteLength(code) };

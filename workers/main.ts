@@ -1,4 +1,9 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from '@temporalio/worker';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { startHealthServer } from '../adapters/health-server';
+import { cached, createRegistry } from '../adapters/metrics';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { connectClient, dataConverter, temporalConnectionOptions } from '../adapters/temporal';
@@ -9,16 +14,49 @@ async function main(): Promise<void> {
   const config = loadConfig();
   assertReadyForProduction(config, ['apis', 'database', 'encryption', 'temporal']);
   const level = config.logLevel.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  Runtime.install({ logger: new DefaultLogger(level) });
+  // The SDK's metrics (task slots, polls, latencies, and the workflow outcome counter of
+  // workflows/metrics-interceptor.ts) come from Core's own exporter: bound to loopback on a free port and
+  // re-served by /metrics below, so Prometheus scrapes one port per pod.
+  const sdkMetricsAddress = `127.0.0.1:${await freePort()}`;
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true } } },
+  });
+  const registry = createRegistry('worker');
+  let stopping = false;
+  let worker: Worker | undefined;
+  const up: { connection?: NativeConnection } = {};
+  // The SDK's own handler (Runtime shutdownSignals) drains the worker; this one only fails readiness at once, so
+  // no new traffic is routed to a pod that is going away.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (stopping = true));
+  const temporalReachable = cached(2_000, async () => {
+    const c = up.connection;
+    if (!c) return false;
+    await c.withDeadline(Date.now() + 2_000, () => c.healthService.check({}));
+    return true;
+  });
+  const health = await startHealthServer({
+    port: config.health.workerPort,
+    live: () => worker?.getState() !== 'FAILED',
+    ready: async () => {
+      if (stopping) return { ready: false, why: 'shutting down' };
+      const state = worker?.getState() ?? 'STARTING';
+      if (state !== 'RUNNING') return { ready: false, why: `worker ${state}` };
+      const reachable = await temporalReachable().catch(() => false);
+      return reachable ? { ready: true } : { ready: false, why: 'Temporal not reachable' };
+    },
+    metrics: async () => `${await sdkMetrics(sdkMetricsAddress)}\n${await registry.metrics()}`,
+  });
+  console.log(`health and metrics on port ${health.port}`);
   const db = createDb(config.postgres.url);
   const applied = await migrateLatest(db);
   if (applied.length > 0) console.log(`database migrated: ${applied.join(', ')}`);
   const apis = createApiClients(config.apis);
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const connection = (up.connection = await NativeConnection.connect(temporalConnectionOptions(config)));
   // Activities that queue resyncs on prisoners' workflows need a client as well as the worker's connection.
   const temporal = await connectClient(config);
   try {
-    const worker = await createSyncWorker({
+    worker = await createSyncWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
@@ -31,17 +69,41 @@ async function main(): Promise<void> {
       },
       dataConverter: dataConverter(config),
       workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
+      shutdownGraceTime: config.shutdownGrace,
     });
     console.log(`worker polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
     // run() resolves after SIGINT/SIGTERM once in-flight activities finished: a graceful shutdown.
     await worker.run();
   } finally {
+    stopping = true;
     await connection.close();
     await temporal.close();
     await apis.close();
     await db.destroy();
+    await health.close();
   }
   console.log('worker stopped');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The Temporal SDK's Prometheus text; empty (not an error) if Core's exporter does not answer, so ours still shows. */
+async function sdkMetrics(address: string): Promise<string> {
+  try {
+    const res = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    return res.ok ? await res.text() : '';
+  } catch {
+    return '';
+  }
 }
 
 main().catch((err: unknown) => {

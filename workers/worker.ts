@@ -10,6 +10,9 @@ import { createActivities } from '../activities';
  */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/** Workflow interceptors: bundled with the workflows, so a pre-built bundle (build-bundle.ts) must name them too. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/metrics-interceptor')];
+
 export interface SyncWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -23,6 +26,8 @@ export interface SyncWorkerOptions {
    * every replica runs byte-identical workflow code. Unset: bundled from WORKFLOWS_PATH at start-up.
    */
   workflowBundlePath?: string;
+  /** How long in-flight activities get to finish after shutdown() before they are cancelled (SHUTDOWN_GRACE). */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
 /** The sync worker: every workflow in workflows/ and every activity from createActivities(deps). */
@@ -34,9 +39,15 @@ export function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
     ...workflowCode(options.workflowBundlePath),
     activities: createActivities(options.deps),
     dataConverter: options.dataConverter,
+    // Only when set: the SDK rejects an explicit undefined rather than applying its default.
+    ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
   });
 }
 
-function workflowCode(bundlePath: string | undefined): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
-  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
+function workflowCode(
+  bundlePath: string | undefined,
+): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle' | 'interceptors'> {
+  return bundlePath
+    ? { workflowBundle: { codePath: bundlePath } }
+    : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } };
 }

@@ -4,6 +4,8 @@ import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
+import type { RouterMetrics } from '../../adapters/metrics';
+import { deadLetterCategory } from '../../adapters/metrics';
 import { requestSync } from '../../adapters/temporal';
 import type { SyncTarget, Topics } from './route';
 import { routeMessage } from './route';
@@ -18,6 +20,8 @@ export interface EventRouterOptions {
   logger: Logger;
   /** Backoff while Temporal is unreachable; the partition waits, nothing is committed or dead-lettered. */
   temporalRetry?: { initialMs: number; maxMs: number; deadlineMs: number };
+  /** Prometheus counters (adapters/metrics.ts); the snapshot() counters are kept either way. */
+  metrics?: RouterMetrics;
 }
 
 export type RouterCounters = Record<string, number>;
@@ -32,10 +36,20 @@ export class EventRouter {
   private readonly producer: Producer;
   private readonly counters: RouterCounters = {};
   private stopping = false;
+  private member = false;
 
   constructor(private readonly options: EventRouterOptions) {
     this.consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
     this.producer = options.kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+    // Readiness follows group membership: a router that connected but has no partitions consumes nothing.
+    const { GROUP_JOIN, CRASH, DISCONNECT, STOP } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, () => (this.member = true));
+    for (const left of [CRASH, DISCONNECT, STOP]) this.consumer.on(left, () => (this.member = false));
+  }
+
+  /** True while the consumer is a member of its group (joined, not crashed, stopped or disconnected). */
+  hasJoinedGroup(): boolean {
+    return this.member && !this.stopping;
   }
 
   async start(): Promise<void> {
@@ -85,12 +99,21 @@ export class EventRouter {
     const decision = routeMessage(this.options, topic, message.value, { partition, offset: message.offset });
     const where = { topic, partition, offset: message.offset };
     this.count('messages');
+    // Unknown event types are free text: one label value for all of them keeps the series count bounded.
+    const eventType =
+      decision.action === 'dead-letter'
+        ? 'invalid'
+        : decision.action === 'skip' && decision.reason === 'unknown-event-type'
+          ? 'other'
+          : decision.eventType;
+    this.options.metrics?.consumed.inc({ topic, event_type: eventType });
     switch (decision.action) {
       case 'dead-letter':
         await this.deadLetter(payload, decision.reason);
         return;
       case 'skip':
         this.count(`skipped:${decision.reason}`);
+        this.options.metrics?.skipped.inc({ reason: decision.reason });
         this.options.logger.info(
           `${decision.prisonNumber ?? '-'} ${decision.eventType} skipped (${decision.reason}): ${decision.detail}`,
           where,
@@ -105,6 +128,7 @@ export class EventRouter {
             continue;
           }
           this.count(target.request.kind === 'resync' ? 'resync-requested' : 'alert-sync-requested');
+          this.options.metrics?.syncRequests.inc({ kind: target.request.kind === 'resync' ? 'resync' : 'alert-sync' });
           this.options.logger.info(
             `${target.prisonNumber} ${decision.eventType} -> ${target.request.kind} requested: ${target.request.reason}`,
             {
@@ -142,6 +166,7 @@ export class EventRouter {
         if (this.stopping) throw err; // not committed: redelivered when the router comes back
         const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 10));
         this.count('temporal-unavailable-retries');
+        this.options.metrics?.temporalRetries.inc();
         this.options.logger.warn(
           `Temporal did not accept the sync request for ${target.prisonNumber}; partition paused, retrying in ${delay} ms`,
           {
@@ -176,6 +201,7 @@ export class EventRouter {
       ],
     });
     this.count('dead-lettered');
+    this.options.metrics?.deadLettered.inc({ reason: deadLetterCategory(reason) });
     this.options.logger.warn(`dead-lettered: ${reason}`, { topic, partition, offset: message.offset });
   }
 }

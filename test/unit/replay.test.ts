@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import * as workflows from '../../workflows';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/worker';
 
 // Recorded histories of every workflow type, replayed against today's workflow code: a change that would
 // break running workflows (non-determinism) fails here before it ships. Re-record only with a deliberate
@@ -24,5 +25,13 @@ test('there is a recorded history for every workflow type', () => {
 });
 
 test.each(histories)('%s replays without non-determinism', async (file) => {
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), replayName: file }, load(file));
+  // The same workflow code and interceptors as a running worker, so a replay checks what production runs.
+  await Worker.runReplayHistory(
+    {
+      workflowsPath: WORKFLOWS_PATH,
+      interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+      replayName: file,
+    },
+    load(file),
+  );
 });

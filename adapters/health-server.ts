@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cached } from './metrics';
 
 // Kubernetes probes and the Prometheus scrape, on a port of their own so that neither depends on the
 // process's real work (the router has no HTTP API; the worker only polls).
@@ -79,4 +80,23 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         server.close(() => resolve());
       }),
   };
+}
+
+/** What a Temporal connection offers a probe; the client's Connection and the worker's NativeConnection alike. */
+interface TemporalHealthCheckable {
+  withDeadline<R>(deadline: number | Date, fn: () => Promise<R>): Promise<R>;
+  healthService: { check(request: object): Promise<unknown> };
+}
+
+/**
+ * Whether the Temporal frontend answers its gRPC health check, for readiness probes: false before the process
+ * has connected; a probe storm shares one answer for 2 s.
+ */
+export function temporalReachability(connection: () => TemporalHealthCheckable | undefined): () => Promise<boolean> {
+  return cached(2_000, async () => {
+    const c = connection();
+    if (!c) return false;
+    await c.withDeadline(Date.now() + 2_000, () => c.healthService.check({}));
+    return true;
+  });
 }

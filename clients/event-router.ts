@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
-import { startHealthServer } from '../adapters/health-server';
+import { startHealthServer, temporalReachability } from '../adapters/health-server';
 import { kafkaClient } from '../adapters/kafka';
 import type { PartitionLag } from '../adapters/metrics';
 import { cached, createRegistry, createRouterMetrics, partitionLags } from '../adapters/metrics';
@@ -24,12 +24,7 @@ async function main(): Promise<void> {
   const lagAdmin = kafkaClient(config, 'alerts-sync-router-lag', { logLevel: logLevel.NOTHING }).admin();
   const lag = cached(5_000, () => consumerLag(lagAdmin, config));
   const metrics = createRouterMetrics(registry, () => lag().catch(() => []));
-  const temporalReachable = cached(2_000, async () => {
-    const c = up.connection;
-    if (!c) return false;
-    await c.withDeadline(Date.now() + 2_000, () => c.healthService.check({}));
-    return true;
-  });
+  const temporalReachable = temporalReachability(() => up.connection);
   // Up before Temporal and Kafka are, so the liveness probe does not restart a router that is still waiting.
   const health = await startHealthServer({
     port: config.health.routerPort,

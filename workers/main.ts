@@ -2,8 +2,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { startHealthServer } from '../adapters/health-server';
-import { cached, createRegistry } from '../adapters/metrics';
+import { startHealthServer, temporalReachability } from '../adapters/health-server';
+import { createRegistry } from '../adapters/metrics';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { connectClient, dataConverter, temporalConnectionOptions } from '../adapters/temporal';
@@ -29,12 +29,7 @@ async function main(): Promise<void> {
   // The SDK's own handler (Runtime shutdownSignals) drains the worker; this one only fails readiness at once, so
   // no new traffic is routed to a pod that is going away.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (stopping = true));
-  const temporalReachable = cached(2_000, async () => {
-    const c = up.connection;
-    if (!c) return false;
-    await c.withDeadline(Date.now() + 2_000, () => c.healthService.check({}));
-    return true;
-  });
+  const temporalReachable = temporalReachability(() => up.connection);
   const health = await startHealthServer({
     port: config.health.workerPort,
     live: () => worker?.getState() !== 'FAILED',

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { PRISON_NUMBER, SEARCH_ATTRIBUTES } from '../../common/search-attributes
 import type { ServiceSpec } from '../../infra/processes';
 import { TEMPORAL_SERVER_BIN, processManager, stateDir, temporalSpec, temporalUiSpec } from '../../infra/stack';
 import { temporalServerSettings } from '../../infra/temporal-server';
+import { makeServerCertificates } from '../helpers/certs';
 import { config, uniqueSuffix } from '../helpers/stack';
 
 // A second, full Temporal server beside the suite's stack, its frontend serving TLS from STACK_TEMPORAL_TLS_DIR:
@@ -44,50 +44,6 @@ function tlsEnv(mtls: boolean): Record<string, string | undefined> {
     TEMPORAL_TLS_CERT: mtls ? file('client.pem') : undefined,
     TEMPORAL_TLS_KEY: mtls ? file('client-key.pem') : undefined,
   };
-}
-
-/** A CA, a server certificate for localhost / 127.0.0.1 and a client certificate, all signed by the CA. */
-function makeCertificates(): void {
-  fs.rmSync(certs, { recursive: true, force: true });
-  fs.mkdirSync(certs, { recursive: true });
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: certs, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca-key.pem',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=alerts-sync test CA',
-  );
-  const sign = (name: string, subject: string, extensions: string) => {
-    fs.writeFileSync(file(`${name}.ext`), extensions);
-    openssl('req', ...ec, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', subject);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca-key.pem',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      `${name}.pem`,
-      '-extfile',
-      `${name}.ext`,
-    );
-  };
-  sign('server', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  sign('client', '/CN=alerts-sync test client', 'extendedKeyUsage=clientAuth\n');
 }
 
 let tlsConfig: Config;
@@ -158,7 +114,7 @@ beforeAll(() => {
   if (!fs.existsSync(TEMPORAL_SERVER_BIN)) {
     throw new Error('The full Temporal server is not built: run PROVISION_TEMPORAL_SERVER=1 infra/provision.sh');
   }
-  makeCertificates();
+  makeServerCertificates(certs, { client: true });
 });
 
 afterAll(async () => {

@@ -6,14 +6,17 @@ export interface TestCertificates {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** With `client: true`: a certificate for mTLS clients, signed by the same CA. */
+  client?: { certFile: string; keyFile: string };
 }
 
 /**
  * A throwaway CA and a server certificate it signs, for localhost and 127.0.0.1, written to dir as ca.pem,
- * server.pem and server-key.pem (the layout the stack's TLS dir settings expect). EC keys: quick to make, and
- * OpenSSL 3 writes them unencrypted PKCS#8, which Kafka's PEM keystore reads.
+ * server.pem and server-key.pem (the layout the stack's TLS dir settings expect), and with `client: true` also
+ * client.pem and client-key.pem. EC keys: quick to make, and OpenSSL 3 writes them unencrypted PKCS#8, which
+ * Kafka's PEM keystore reads.
  */
-export function makeServerCertificates(dir: string): TestCertificates {
+export function makeServerCertificates(dir: string, options: { client?: boolean } = {}): TestCertificates {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -31,31 +34,35 @@ export function makeServerCertificates(dir: string): TestCertificates {
     '-subj',
     '/CN=alerts-sync test CA',
   );
-  fs.writeFileSync(
-    path.join(dir, 'server.ext'),
+  const sign = (name: string, subject: string, extensions: string) => {
+    fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
+    openssl('req', ...ec, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', subject);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}.pem`,
+      '-extfile',
+      `${name}.ext`,
+    );
+    return { certFile: path.join(dir, `${name}.pem`), keyFile: path.join(dir, `${name}-key.pem`) };
+  };
+  const server = sign(
+    'server',
+    '/CN=localhost',
     'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
   );
-  openssl('req', ...ec, '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/CN=localhost');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca-key.pem',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-out',
-    'server.pem',
-    '-extfile',
-    'server.ext',
-  );
-  return {
-    caFile: path.join(dir, 'ca.pem'),
-    certFile: path.join(dir, 'server.pem'),
-    keyFile: path.join(dir, 'server-key.pem'),
-  };
+  const client = options.client
+    ? sign('client', '/CN=alerts-sync test client', 'extendedKeyUsage=clientAuth\n')
+    : undefined;
+  return { caFile: path.join(dir, 'ca.pem'), ...server, client };
 }

@@ -5,12 +5,11 @@ import tls from 'node:tls';
 import type { ConnectionOptions } from '@temporalio/client';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { loadConfig } from '../../common/config';
 import type { Config } from '../../common/config';
 import { PRISON_NUMBER, SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import type { ServiceSpec } from '../../infra/processes';
-import { TEMPORAL_SERVER_BIN, processManager, stateDir, temporalSpec, temporalUiSpec } from '../../infra/stack';
-import { temporalServerSettings } from '../../infra/temporal-server';
+import { TEMPORAL_SERVER_BIN, stateDir } from '../../infra/stack';
+import type { TemporalBeside } from '../../infra/temporal-beside';
+import { startTemporalBeside } from '../../infra/temporal-beside';
 import { makeServerCertificates } from '../helpers/certs';
 import { config, uniqueSuffix } from '../helpers/stack';
 
@@ -22,43 +21,32 @@ const dir = path.join(stateDir(config), 'temporal-tls');
 const certs = path.join(dir, 'certs');
 const file = (name: string) => path.join(certs, name);
 
-function tlsEnv(mtls: boolean): Record<string, string | undefined> {
-  const database = new URL(config.postgres.url);
-  database.pathname = '/temporal_tls';
-  return {
-    ...process.env,
-    STACK_DIR: dir,
-    TEMPORAL_PORT: String(config.temporal.port + 100),
-    TEMPORAL_UI_PORT: String(config.temporal.uiPort + 100),
-    TEMPORAL_ADDRESS: undefined,
-    STACK_TEMPORAL: 'server',
-    TEMPORAL_DATABASE_URL: database.toString(),
-    STACK_TEMPORAL_TLS_DIR: certs,
-    STACK_TEMPORAL_MTLS: mtls ? 'on' : 'off',
-    // The certificates name localhost; clients reach the server by 127.0.0.1.
-    TEMPORAL_TLS_SERVER_NAME: 'localhost',
-    // With TLS the stack checks its server with its own files; with mTLS, with the product's client settings.
-    TEMPORAL_TLS: undefined,
-    TEMPORAL_API_KEY: undefined,
-    TEMPORAL_TLS_CA: mtls ? file('ca.pem') : undefined,
-    TEMPORAL_TLS_CERT: mtls ? file('client.pem') : undefined,
-    TEMPORAL_TLS_KEY: mtls ? file('client-key.pem') : undefined,
-  };
-}
-
+let server: TemporalBeside | undefined;
 let tlsConfig: Config;
-let specs: ServiceSpec[] = [];
 
 async function startServer(mtls: boolean): Promise<void> {
-  const env = tlsEnv(mtls);
-  tlsConfig = loadConfig(env);
-  const settings = temporalServerSettings(tlsConfig, env);
-  specs = [temporalSpec(tlsConfig, settings), temporalUiSpec(tlsConfig, settings)];
-  const manager = processManager(tlsConfig);
   // A restart with other TLS settings: the server reads its config only at start.
-  await manager.stopAll(specs);
+  await server?.stop();
   // The UI's health check asks the frontend for the namespace through the UI server: it proves that TLS hop too.
-  await manager.startAll(specs);
+  server = await startTemporalBeside(config, {
+    name: 'temporal-tls',
+    kind: 'server',
+    portOffset: 100,
+    withUi: true,
+    env: {
+      STACK_TEMPORAL_TLS_DIR: certs,
+      STACK_TEMPORAL_MTLS: mtls ? 'on' : 'off',
+      // The certificates name localhost; clients reach the server by 127.0.0.1.
+      TEMPORAL_TLS_SERVER_NAME: 'localhost',
+      // With TLS the stack checks its server with its own files; with mTLS, with the product's client settings.
+      TEMPORAL_TLS: undefined,
+      TEMPORAL_API_KEY: undefined,
+      TEMPORAL_TLS_CA: mtls ? file('ca.pem') : undefined,
+      TEMPORAL_TLS_CERT: mtls ? file('client.pem') : undefined,
+      TEMPORAL_TLS_KEY: mtls ? file('client-key.pem') : undefined,
+    },
+  });
+  tlsConfig = server.config;
 }
 
 function connect(options: Partial<ConnectionOptions>): Promise<Connection> {
@@ -118,7 +106,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  if (tlsConfig) await processManager(tlsConfig).stopAll(specs);
+  await server?.stop();
 });
 
 describe('full Temporal server with a TLS frontend', () => {

@@ -144,7 +144,10 @@ export async function waitForPrisonerSync(
 }
 
 /** Contract §6 for one prisoner, read through the same public APIs the sync uses. */
-export async function invariantViolations(harness: Harness, prisonNumber: string): Promise<string[]> {
+export async function invariantViolations(
+  harness: Pick<Harness, 'apis' | 'db'>,
+  prisonNumber: string,
+): Promise<string[]> {
   return (await readInvariantViolations({ ...harness.apis, db: harness.db }, prisonNumber)).violations;
 }
 
@@ -164,7 +167,11 @@ export function prisonerSyncResult(harness: Harness, prisonNumber: string): Prom
 const SEED_CODES = ['XA', 'HA', 'XSA', 'HS', 'RSS', 'VI', 'PEEP', 'XEL', 'RCP'];
 
 /** `count` new prisoners in the NOMIS simulator at `prisonId`, each with 1-3 alerts of distinct codes. */
-export async function seedPrisoners(harness: Harness, count: number, prisonId: string): Promise<string[]> {
+export async function seedPrisoners(
+  harness: Pick<Harness, 'control'>,
+  count: number,
+  prisonId: string,
+): Promise<string[]> {
   const prisonNumbers = new Set<string>();
   while (prisonNumbers.size < count) prisonNumbers.add(randomPrisonNumber());
   const all = [...prisonNumbers];
@@ -180,7 +187,10 @@ export async function seedPrisoners(harness: Harness, count: number, prisonId: s
 }
 
 /** Prisoners for whom contract §6 does not hold, checked a few at a time. */
-export async function prisonersOutOfSync(harness: Harness, prisonNumbers: string[]): Promise<string[]> {
+export async function prisonersOutOfSync(
+  harness: Pick<Harness, 'apis' | 'db'>,
+  prisonNumbers: string[],
+): Promise<string[]> {
   const violations = await mapConcurrently(prisonNumbers, 10, (p) => invariantViolations(harness, p));
   return prisonNumbers.filter((_, i) => (violations[i]?.length ?? 0) > 0).sort();
 }

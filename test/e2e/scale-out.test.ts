@@ -1,0 +1,276 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import type { Client } from '@temporalio/client';
+import type { Admin } from 'kafkajs';
+import { createApiClients } from '../../adapters/clients';
+import type { ApiClients } from '../../adapters/clients';
+import type { Db } from '../../adapters/db';
+import { kafkaConnectionOptions } from '../../adapters/kafka';
+import { startOrAttachBatch, watchBatch } from '../../clients/bulk-batch';
+import { TEMPORAL_SERVER_BIN } from '../../infra/stack';
+import type { TemporalBeside } from '../../infra/temporal-beside';
+import { startTemporalBeside } from '../../infra/temporal-beside';
+import { startSimulators } from '../../simulators';
+import type { Simulators } from '../../simulators';
+import { SimulatorControl } from '../../simulators/control-client';
+import { AppProcesses, untilHealthy } from '../helpers/app-processes';
+import { prisonersOutOfSync, seedPrisoners } from '../helpers/harness';
+import { config, eventually, kafka, migratedDb, temporalClient, uniqueSuffix } from '../helpers/stack';
+
+// Scale-out on the production-like Temporal (the full server on PostgreSQL, several history shards): two workers
+// and two routers, real processes as in two pods each. One of each is SIGKILLed — no graceful shutdown, as when a
+// node dies — in the middle of a bulk resync while users keep changing alerts on both sides. The dead worker's
+// workflow and activity tasks must be taken over by the other, the dead router's partitions by the other after the
+// group rebalances, and nothing may be lost or done twice.
+
+jest.setTimeout(15 * 60_000);
+
+const PRISONERS = 500;
+const KILL_AFTER = Math.round(PRISONERS * 0.3);
+const suffix = `scale-${uniqueSuffix()}`;
+const topics = {
+  offenderEvents: `nomis.offender-events.${suffix}`,
+  domainEvents: `hmpps.domain-events.${suffix}`,
+  dlq: `alerts-sync.dlq.${suffix}`,
+};
+const taskQueue = `alerts-sync-${suffix}`;
+const consumerGroup = `alerts-sync-router-${suffix}`;
+const healthPort = randomInt(43_000, 44_000);
+
+let server: TemporalBeside;
+let simulators: Simulators;
+let control: SimulatorControl;
+let apis: ApiClients;
+let db: Db;
+let temporal: { client: Client; close: () => Promise<void> };
+let processes: AppProcesses;
+let admin: Admin;
+const workers: ChildProcess[] = [];
+const routers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  if (!fs.existsSync(TEMPORAL_SERVER_BIN)) {
+    throw new Error('The full Temporal server is not built: run PROVISION_TEMPORAL_SERVER=1 infra/provision.sh');
+  }
+  server = await startTemporalBeside(config, { name: 'temporal-scale-out', kind: 'server', portOffset: 200 });
+  simulators = await startSimulators({
+    nomisPort: 0,
+    dpsPort: 0,
+    authPort: 0,
+    kafka: { ...kafkaConnectionOptions(config), topics },
+    firstBookingId: randomInt(2_000_000, 2_000_000_000),
+  });
+  control = new SimulatorControl(simulators.urls);
+  apis = createApiClients({
+    ...config.apis,
+    nomisUrl: simulators.urls.nomis,
+    dpsUrl: simulators.urls.dps,
+    authUrl: simulators.urls.auth,
+    timeoutMs: 10_000,
+  });
+  db = await migratedDb();
+  temporal = await temporalClient(server.config.temporal.address);
+  admin = kafka(`admin-${suffix}`).admin();
+  await admin.connect();
+  processes = new AppProcesses({
+    TEMPORAL_ADDRESS: server.config.temporal.address,
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    DATABASE_URL: config.postgres.url,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    KAFKA_TOPIC_OFFENDER_EVENTS: topics.offenderEvents,
+    KAFKA_TOPIC_DOMAIN_EVENTS: topics.domainEvents,
+    KAFKA_TOPIC_DLQ: topics.dlq,
+    KAFKA_CONSUMER_GROUP: consumerGroup,
+    NOMIS_API_URL: simulators.urls.nomis,
+    DPS_API_URL: simulators.urls.dps,
+    HMPPS_AUTH_URL: simulators.urls.auth,
+  });
+  // Started together, as a Deployment's replicas are: both routers may try to create the topics at once.
+  for (const n of [0, 1]) {
+    workers.push(processes.start('workers/main.ts', { WORKER_HEALTH_PORT: String(healthPort + n) }));
+    routers.push(processes.start('clients/event-router.ts', { ROUTER_HEALTH_PORT: String(healthPort + 10 + n) }));
+  }
+  await Promise.all(
+    [0, 1].flatMap((n) => [
+      untilHealthy(healthPort + n, 'readiness', `worker ${n} ready`, 120_000),
+      untilHealthy(healthPort + 10 + n, 'readiness', `router ${n} ready`, 120_000),
+    ]),
+  );
+  await eventually(async () => ((await groupMembers()) === 2 ? true : undefined), 'both routers in the group');
+}, 300_000);
+
+afterAll(async () => {
+  await processes?.stopAll();
+  await admin?.disconnect();
+  await temporal?.close();
+  await apis?.close();
+  await simulators?.close();
+  await db?.destroy();
+  await server?.stop();
+});
+
+async function groupMembers(): Promise<number> {
+  const { groups } = await admin.describeGroups([consumerGroup]);
+  return groups[0]?.state === 'Stable' ? groups[0].members.length : -1;
+}
+
+/** Messages on the two input topics the group has not committed yet. */
+async function consumerLag(): Promise<number> {
+  const inputs = [topics.offenderEvents, topics.domainEvents];
+  const committed = await admin.fetchOffsets({ groupId: consumerGroup, topics: inputs });
+  let lag = 0;
+  for (const topic of inputs) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    for (const end of ends) {
+      const offset = Number(done.find((p) => p.partition === end.partition)?.offset ?? '-1');
+      lag += Number(end.high) - Math.max(0, offset);
+    }
+  }
+  return lag;
+}
+
+function countWorkflows(status: 'Running' | 'Failed' | 'Terminated' | 'TimedOut'): Promise<number> {
+  return temporal.client.workflow
+    .count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "${status}"`)
+    .then((r) => r.count);
+}
+
+interface UserChange {
+  prisonNumber: string;
+  what: string;
+  /** The comment / description the change leaves, unique per change, to find it on both sides at the end. */
+  text: string;
+}
+
+/**
+ * Users at work on both sides while the batch runs: NOMIS users anywhere (NOMIS is what a resync copies), DPS
+ * users on prisoners whose resync has written DPS (a DPS edit racing a resync's own write is the lose-nothing
+ * suite's subject, and fails visibly by design). One change per prisoner, alternating create and update.
+ */
+class Users {
+  readonly changes: UserChange[] = [];
+  private readonly nomisSide: string[];
+  private readonly dpsSide: string[];
+  private stopped = false;
+
+  constructor(prisoners: string[]) {
+    this.nomisSide = prisoners.filter((_, i) => i % 2 === 0);
+    this.dpsSide = prisoners.filter((_, i) => i % 2 === 1);
+  }
+
+  async run(intervalMs: number): Promise<void> {
+    for (let n = 0; !this.stopped; n++) {
+      await this.change(n).catch((err: unknown) => {
+        throw new Error(`user change ${n} failed: ${String(err)}`);
+      });
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async change(n: number): Promise<void> {
+    const text = `scale-out change ${n}`;
+    const dpsPrisoner = n % 2 === 1 ? await this.nextResyncedDpsPrisoner() : undefined;
+    if (dpsPrisoner) {
+      const [alert] = await apis.dps.getPrisonerAlerts(dpsPrisoner);
+      if (n % 4 === 1) {
+        await control.createDpsAlert(dpsPrisoner, { alertCode: 'RCP', activeFrom: '2024-09-02', description: text });
+        this.changes.push({ prisonNumber: dpsPrisoner, what: 'DPS create', text });
+      } else {
+        await control.updateDpsAlert(alert!.alertUuid, { description: text });
+        this.changes.push({ prisonNumber: dpsPrisoner, what: 'DPS update', text });
+      }
+      return;
+    }
+    const prisonNumber = this.nomisSide.shift();
+    if (!prisonNumber) return this.stop();
+    if (n % 4 < 2) {
+      await control.addNomisAlert(prisonNumber, { alertCode: 'RCP', date: '2024-09-01', comment: text });
+      this.changes.push({ prisonNumber, what: 'NOMIS create', text });
+    } else {
+      const [alert] = (await apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts;
+      await control.updateNomisAlert(alert!.bookingId, alert!.alertSequence, { comment: text });
+      this.changes.push({ prisonNumber, what: 'NOMIS update', text });
+    }
+  }
+
+  /** The batch goes through its list in order: the first DPS-side prisoner whose DPS alerts exist, if any. */
+  private async nextResyncedDpsPrisoner(): Promise<string | undefined> {
+    const next = this.dpsSide[0];
+    if (!next || (await apis.dps.getPrisonerAlerts(next)).length === 0) return undefined;
+    return this.dpsSide.shift();
+  }
+}
+
+test(`two workers and two routers on the full server: one of each SIGKILLed mid-way through a ${PRISONERS}-prisoner bulk resync with users changing alerts, every prisoner ends in step with nothing lost or doubled`, async () => {
+  const prisoners = await seedPrisoners({ control }, PRISONERS, `S${uniqueSuffix().slice(0, 3).toUpperCase()}`);
+  const users = new Users(prisoners);
+  const { handle } = await startOrAttachBatch(temporal.client, taskQueue, {
+    prisonNumbers: prisoners,
+    concurrency: 20,
+    ratePerSecond: 20,
+  });
+  const userWork = users.run(400);
+  userWork.catch(() => undefined); // awaited after the batch; this only keeps an early failure from going unhandled
+
+  let killed: { at: number; changesBefore: number } | undefined;
+  const report = await watchBatch(
+    handle,
+    (progress) => {
+      if (killed || progress.done + progress.failed < KILL_AFTER) return;
+      workers[0]!.kill('SIGKILL');
+      routers[0]!.kill('SIGKILL');
+      killed = { at: progress.done + progress.failed, changesBefore: users.changes.length };
+    },
+    500,
+  );
+  users.stop();
+  await userWork;
+
+  expect(killed).toBeDefined();
+  expect(workers[0]!.signalCode).toBe('SIGKILL');
+  expect(routers[0]!.signalCode).toBe('SIGKILL');
+  expect(report).toMatchObject({ total: PRISONERS, done: PRISONERS, failed: 0 });
+  // The dead router's partitions went to the other after the group rebalanced.
+  await eventually(async () => ((await groupMembers()) === 1 ? true : undefined), 'the group to rebalance to one');
+
+  // Changes flowed on both sides before and after the kill.
+  const after = users.changes.slice(killed!.changesBefore);
+  for (const what of ['NOMIS create', 'NOMIS update', 'DPS create', 'DPS update']) {
+    expect(users.changes.some((c) => c.what === what)).toBe(true);
+  }
+  expect(killed!.changesBefore).toBeGreaterThan(10);
+  expect(after.length).toBeGreaterThan(10);
+
+  // Every event consumed and every run it caused finished, twice in a row to be sure nothing was in between.
+  for (let settled = 0; settled < 2; ) {
+    await eventually(
+      async () => ((await consumerLag()) === 0 && (await countWorkflows('Running')) === 0 ? true : undefined),
+      'every event consumed and every workflow finished',
+      180_000,
+    );
+    settled++;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+  expect({
+    failed: await countWorkflows('Failed'),
+    terminated: await countWorkflows('Terminated'),
+    timedOut: await countWorkflows('TimedOut'),
+  }).toEqual({ failed: 0, terminated: 0, timedOut: 0 });
+
+  // Contract §6 for all: DPS equals NOMIS with one mapping per pair, so no alert on either side is doubled.
+  expect(await prisonersOutOfSync({ apis, db }, prisoners)).toEqual([]);
+  // Every user's change is in NOMIS (and so, by the invariant, in DPS), once.
+  const missing: string[] = [];
+  for (const change of users.changes) {
+    const alerts = (await apis.nomis.getAlertsToMigrate(change.prisonNumber)).latestBookingAlerts;
+    const holding = alerts.filter((a) => a.comment === change.text).length;
+    if (holding !== 1) missing.push(`${change.what} on ${change.prisonNumber}: in NOMIS ${holding} times`);
+  }
+  expect(missing).toEqual([]);
+});

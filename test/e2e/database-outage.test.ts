@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { requestResync } from '../../adapters/temporal';
 import { startOrAttachBatch, watchBatch } from '../../clients/bulk-batch';
 import { startInfra, stopInfra } from '../../infra/stack';
+import { temporalServerSettings } from '../../infra/temporal-server';
 import type { Harness } from '../helpers/harness';
 import {
   prisonersOutOfSync,
@@ -18,6 +19,12 @@ import { config, uniqueSuffix } from '../helpers/stack';
 
 const OUTAGE_MS = Number(process.env.PG_OUTAGE_MS ?? 8.5 * 60_000);
 
+// A full Temporal server whose databases live on the same PostgreSQL would go down with it: that is an outage of
+// Temporal too, which nothing here claims to survive. Run it with the dev server, or TEMPORAL_DATABASE_URL set.
+const temporalSharesThePostgres =
+  temporalServerSettings(config).kind === 'server' && !process.env.TEMPORAL_DATABASE_URL;
+const outageTest = temporalSharesThePostgres ? test.skip : test;
+
 let harness: Harness;
 beforeAll(async () => {
   harness = await startHarness('db-outage');
@@ -26,7 +33,7 @@ afterAll(async () => {
   await harness?.close();
 });
 
-test(
+outageTest(
   'resyncs and a bulk batch that meet a long database outage wait it out and finish in sync',
   async () => {
     const prisonId = `D${uniqueSuffix().slice(0, 3).toUpperCase()}`;

@@ -182,7 +182,10 @@ test('an unknown prisoner in NOMIS fails the resync visibly and leaves DPS untou
 
   expect(run.status.name).toBe('COMPLETED');
   const { failedResyncs } = await resultOf(prisonNumber);
-  expect(failedResyncs).toMatchObject([{ type: 'NomisNotFound' }]);
+  // The DPS user's alert cannot reach NOMIS either, and that failed alert sync queues a resync of its own: it
+  // joins the event's resync or runs after it, depending on timing. Every one fails, and for that reason.
+  expect(failedResyncs.length).toBeGreaterThanOrEqual(1);
+  expect(failedResyncs.map((f) => f.type)).toEqual(failedResyncs.map(() => 'NomisNotFound'));
   await expect(harness.client.workflow.getHandle(failedResyncs[0]!.workflowId).result()).rejects.toMatchObject({
     cause: { cause: { type: 'NomisNotFound', nonRetryable: true } },
   });

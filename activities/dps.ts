@@ -7,6 +7,7 @@ import type { DpsAlert, NomisAlert, ResyncAlert, ResyncResponse } from '../commo
 import { dpsCreateFromNomis, dpsUpdateFromNomis } from './alert-fields';
 import { ApiError } from '../adapters/http';
 import { classified, orNullIfGone, toActivityFailure } from './failures';
+import type { SyncSwitches } from '../common/sync-switches';
 
 /** A DPS alert no mapping row knows: a DPS user's new alert whose copy to NOMIS has not run yet. */
 export interface UnsyncedDpsAlert {
@@ -34,10 +35,10 @@ async function readBeforeWrite<T>(read: () => Promise<T>): Promise<T> {
 }
 const READ_BEFORE_WRITE_TRIES = 3;
 
-export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; dpsToNomis?: boolean }) {
+export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; switches?: () => Promise<SyncSwitches> }) {
   /** Unmapped DPS alerts that are not already among NOMIS's (a resync's own alerts before their mappings). */
   async function unsyncedDpsAlerts(prisonNumber: string, nomisAlerts: ResyncAlert[]): Promise<UnsyncedDpsAlert[]> {
-    if (deps.dpsToNomis === false) return [];
+    if ((await deps.switches?.())?.dpsToNomis === false) return [];
     const inNomis = new Set(nomisAlerts.map((a) => `${a.alertCode}|${a.activeFrom}|${a.activeTo ?? ''}`));
     const alerts = (await readBeforeWrite(() => deps.dps.getPrisonerAlerts(prisonNumber, signal()))).filter(
       (a) => !inNomis.has(`${a.alertCode.code}|${a.activeFrom}|${a.activeTo ?? ''}`),
@@ -87,6 +88,13 @@ export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; dps
       }
       log.info('resynced DPS alerts', { prisonNumber: input.prisonNumber, alertCount: created.length });
       return created;
+    },
+
+    /** Idempotent: a read of all the prisoner's DPS alerts, active and inactive (the DPS-driven resync's source). */
+    async getPrisonerDpsAlerts(input: { prisonNumber: string }): Promise<DpsAlert[]> {
+      const alerts = await classified(() => deps.dps.getPrisonerAlerts(input.prisonNumber, signal()));
+      log.info('read DPS alerts', { prisonNumber: input.prisonNumber, alertCount: alerts.length });
+      return alerts;
     },
 
     /** Idempotent: a read; null when the alert is gone (a later delete event will follow). */

@@ -8,6 +8,7 @@ import { createMappingActivities } from './mappings';
 import { createNomisActivities } from './nomis';
 import { createReconciliationActivities } from './reconciliation';
 import { createStackCheckActivities } from './stack-check';
+import type { SyncSwitches } from '../common/sync-switches';
 
 export interface ActivityDeps {
   db: Db;
@@ -15,8 +16,8 @@ export interface ActivityDeps {
   dps: DpsAlertsApiClient;
   /** For activities that ask prisoners' workflows for resyncs (signal-with-start). */
   temporal: Client;
-  /** Whether DPS users' changes are copied to NOMIS (ADR002's switch); default on. */
-  dpsToNomis?: boolean;
+  /** The run-time switches in force (adapters/live-switches.ts); all on, resync from NOMIS, when absent. */
+  switches?: () => Promise<SyncSwitches>;
 }
 
 /** Every activity the sync worker registers, built from injected dependencies. */

@@ -3,6 +3,9 @@ import type { Knex } from 'knex';
 import * as stackChecks from './migrations/001_stack_checks';
 import * as alertMappings from './migrations/002_alert_mappings';
 import * as bulkResyncItems from './migrations/003_bulk_resync_items';
+import * as syncSwitches from './migrations/004_sync_switches';
+import type { RecordedSyncSwitches, SyncSwitches } from '../common/sync-switches';
+import { describeSwitches } from '../common/sync-switches';
 
 // The one module that owns the database: connection, schema (knex migrations) and every query.
 
@@ -12,7 +15,7 @@ interface Migration {
   down: (knex: Knex) => Promise<void>;
 }
 
-const MIGRATIONS: Migration[] = [stackChecks, alertMappings, bulkResyncItems];
+const MIGRATIONS: Migration[] = [stackChecks, alertMappings, bulkResyncItems, syncSwitches];
 
 // Migrations are imported, not globbed from disk, so they run the same under tsx, jest and a bundle.
 const migrationSource: Knex.MigrationSource<Migration> = {
@@ -182,6 +185,25 @@ export async function findUnmappedDpsAlertIds(db: Db, dpsAlertIds: string[]): Pr
   return dpsAlertIds.filter((id) => !known.has(id));
 }
 
+/** Of these NOMIS alerts, the ones no mapping row knows. */
+export async function findUnmappedNomisAlerts<T extends { bookingId: number; alertSequence: number }>(
+  db: Db,
+  alerts: T[],
+): Promise<T[]> {
+  if (alerts.length === 0) return [];
+  const mapped = await db('alert_mappings')
+    .whereIn(
+      ['nomis_booking_id', 'nomis_alert_sequence'],
+      alerts.map((a) => [a.bookingId, a.alertSequence]),
+    )
+    .select<Array<{ nomis_booking_id: string | number; nomis_alert_sequence: number }>>(
+      'nomis_booking_id',
+      'nomis_alert_sequence',
+    );
+  const known = new Set(mapped.map((row) => `${Number(row.nomis_booking_id)}/${row.nomis_alert_sequence}`));
+  return alerts.filter((a) => !known.has(`${a.bookingId}/${a.alertSequence}`));
+}
+
 export async function findMappingByDpsAlertId(db: Db, dpsAlertId: string): Promise<AlertMapping | undefined> {
   const row = await db<MappingRow>('alert_mappings').where({ dps_alert_id: dpsAlertId }).first();
   return row && toMapping(row);
@@ -285,4 +307,117 @@ export async function findBulkResyncDone(db: Db, batchId: string, prisonNumbers:
 /** Forgets a batch's outcomes: the next run does every prisoner again. */
 export async function forgetBulkResync(db: Db, batchId: string): Promise<number> {
   return db('bulk_resync_items').where({ batch_id: batchId }).delete();
+}
+
+// ---- run-time switches (common/sync-switches.ts) ----
+
+interface SwitchesRow {
+  id: string;
+  resync_source: string;
+  nomis_to_dps: boolean;
+  dps_to_nomis: boolean;
+  changed_by: string;
+  changed_at: Date;
+  reason: string;
+}
+
+function toSwitches(row: SwitchesRow): RecordedSyncSwitches {
+  return {
+    resyncSource: row.resync_source === 'DPS' ? 'DPS' : 'NOMIS',
+    nomisToDps: row.nomis_to_dps,
+    dpsToNomis: row.dps_to_nomis,
+    changedBy: row.changed_by,
+    changedAt: row.changed_at.toISOString(),
+    reason: row.reason,
+  };
+}
+
+/**
+ * The switches in force for one deployment of the sync, named by its task queue (so two deployments sharing a
+ * database, or two test harnesses, never flip each other's). The first reader records `defaults` (from the
+ * environment) when none are recorded.
+ */
+export async function readSyncSwitches(db: Db, scope: string, defaults: SyncSwitches): Promise<RecordedSyncSwitches> {
+  const row = await db<SwitchesRow>('sync_switches').where({ id: scope }).first();
+  if (row) return toSwitches(row);
+  await db('sync_switches')
+    .insert({
+      id: scope,
+      resync_source: defaults.resyncSource,
+      nomis_to_dps: defaults.nomisToDps,
+      dps_to_nomis: defaults.dpsToNomis,
+      changed_by: 'first start',
+      reason: 'defaults from the environment (RESYNC_SOURCE, SYNC_NOMIS_TO_DPS, SYNC_DPS_TO_NOMIS)',
+    })
+    .onConflict('id')
+    .ignore();
+  return toSwitches(
+    await db<SwitchesRow>('sync_switches')
+      .where({ id: scope })
+      .first()
+      .then((r) => r!),
+  );
+}
+
+/** Changes some switches and records who, when, why and what, in one transaction. */
+export async function changeSyncSwitches(
+  db: Db,
+  scope: string,
+  change: Partial<SyncSwitches>,
+  by: { changedBy: string; reason: string },
+  defaults: SyncSwitches,
+): Promise<{ before: RecordedSyncSwitches; after: RecordedSyncSwitches }> {
+  await readSyncSwitches(db, scope, defaults);
+  return db.transaction(async (trx) => {
+    const row = await trx<SwitchesRow>('sync_switches').where({ id: scope }).forUpdate().first();
+    const before = toSwitches(row!);
+    const next: SyncSwitches = {
+      resyncSource: change.resyncSource ?? before.resyncSource,
+      nomisToDps: change.nomisToDps ?? before.nomisToDps,
+      dpsToNomis: change.dpsToNomis ?? before.dpsToNomis,
+    };
+    const [updated] = await trx<SwitchesRow>('sync_switches')
+      .where({ id: scope })
+      .update({
+        resync_source: next.resyncSource,
+        nomis_to_dps: next.nomisToDps,
+        dps_to_nomis: next.dpsToNomis,
+        changed_by: by.changedBy,
+        changed_at: trx.fn.now() as unknown as Date,
+        reason: by.reason,
+      })
+      .returning('*');
+    await trx('sync_switch_changes').insert({
+      scope,
+      changed_by: by.changedBy,
+      reason: by.reason,
+      before: describeSwitches(before),
+      after: describeSwitches(next),
+    });
+    return { before, after: toSwitches(updated!) };
+  });
+}
+
+export interface SyncSwitchChange {
+  changedAt: string;
+  changedBy: string;
+  reason: string;
+  before: string;
+  after: string;
+}
+
+/** The newest changes first. */
+export async function listSyncSwitchChanges(db: Db, scope: string, limit = 20): Promise<SyncSwitchChange[]> {
+  const rows = await db('sync_switch_changes')
+    .where({ scope })
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .select<Array<{ changed_at: Date; changed_by: string; reason: string; before: string; after: string }>>('*');
+  return rows.map((r) => ({
+    changedAt: r.changed_at.toISOString(),
+    changedBy: r.changed_by,
+    reason: r.reason,
+    before: r.before,
+    after: r.after,
+  }));
 }

@@ -1,9 +1,16 @@
-import type { CreateNomisAlertRequest, NomisAlert, UpdateNomisAlertRequest } from '../common/contract';
+import type {
+  CreateNomisAlertRequest,
+  NomisAlert,
+  ResynchroniseNomisAlertsRequest,
+  ResynchroniseNomisAlertsResponse,
+  UpdateNomisAlertRequest,
+} from '../common/contract';
 import {
   activePrisonerIdsPageSchema,
   createNomisAlertResponseSchema,
   nomisAlertSchema,
   nomisAlertsToMigrateSchema,
+  resynchroniseNomisAlertsResponseSchema,
 } from '../common/contract';
 import type { ActivePrisonerIdsPage, CreateNomisAlertResponse, NomisAlertsToMigrate } from '../common/contract';
 import { encode, JsonApiClient } from './http';
@@ -61,6 +68,24 @@ export class NomisApiClient {
       path: `/prisoners/${encode(offenderNo)}/alerts`,
       body: alert,
       schema: createNomisAlertResponseSchema,
+      signal,
+    });
+  }
+
+  /**
+   * Replaces every alert on the prisoner's current booking with these (the DPS-driven resync); the answer is in
+   * request order. New sequences start after the booking's old highest. 404: no such prisoner, or no booking.
+   */
+  resynchroniseAlerts(
+    offenderNo: string,
+    alerts: ResynchroniseNomisAlertsRequest,
+    signal?: AbortSignal,
+  ): Promise<ResynchroniseNomisAlertsResponse> {
+    return this.http.requestBody({
+      method: 'POST',
+      path: `/prisoners/${encode(offenderNo)}/alerts/resynchronise`,
+      body: alerts,
+      schema: resynchroniseNomisAlertsResponseSchema,
       signal,
     });
   }

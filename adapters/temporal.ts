@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { TLSConfig } from '@temporalio/client';
 import type { Config } from '../common/config';
+import type { ResyncSource } from '../common/sync-switches';
 import { prisonerSyncWorkflowId } from '../common/ids';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
@@ -67,6 +68,17 @@ export function requestSync(client: Client, taskQueue: string, prisonNumber: str
 }
 
 /** Shorthand for the prisoner-level case. */
-export function requestResync(client: Client, taskQueue: string, prisonNumber: string, reason: string) {
-  return requestSync(client, taskQueue, prisonNumber, { kind: 'resync', reason });
+/** A resync of one prisoner through their queue; from NOMIS unless `source` says DPS (ADR004's future). */
+export function requestResync(
+  client: Client,
+  taskQueue: string,
+  prisonNumber: string,
+  reason: string,
+  source: ResyncSource = 'NOMIS',
+) {
+  return requestSync(client, taskQueue, prisonNumber, {
+    kind: 'resync',
+    reason,
+    ...(source === 'DPS' ? { source } : {}),
+  });
 }

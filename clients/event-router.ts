@@ -9,14 +9,27 @@ import { temporalClient, temporalConnectionOptions } from '../adapters/temporal'
 import type { Config } from '../common/config';
 import { assertReadyForProduction, loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
+import { describeSwitches } from '../common/sync-switches';
+import { createDb, migrateLatest } from '../adapters/db';
+import { LiveSwitches } from '../adapters/live-switches';
 import { EventRouter } from './router/event-router';
 
 // The Kafka event router: NOMIS and domain events in, Temporal workflow starts/signals out.
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  assertReadyForProduction(config, ['encryption', 'temporal', 'kafka']);
+  assertReadyForProduction(config, ['database', 'encryption', 'temporal', 'kafka']);
   const logger = createLogger('router', config.logLevel);
+  // The switches live in the database; the router reads them for every message (cached for a moment).
+  const db = createDb(config.postgres.url, { min: 0, max: 2 });
+  await migrateLatest(db);
+  const switches = LiveSwitches.fromDatabase(
+    db,
+    config.temporal.taskQueue,
+    config.switches.defaults,
+    config.switches.cacheMs,
+    (err) => logger.warn('could not read the sync switches; keeping the last ones read', { error: String(err) }),
+  );
   let stopping = false;
   // Filled in as start-up proceeds; the probes read them from the start.
   const up: { connection?: Connection; router?: EventRouter } = {};
@@ -50,14 +63,13 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     groupId: config.kafka.consumerGroup,
     topics: config.kafka.topics,
-    directions: config.directions,
+    switches: () => switches.get(),
     logger,
     metrics,
   }));
   await router.start();
-  for (const [direction, on] of Object.entries(config.directions)) {
-    if (!on) logger.warn(`alert-level ${direction} sync is switched OFF: its events will be skipped and counted`);
-  }
+  const inForce = await switches.get();
+  logger.info(`sync switches in force: ${describeSwitches(inForce)} (change them with npm run switches)`);
 
   const report = setInterval(() => logger.info('counters', router.snapshot()), 60_000);
   const shutdown = async (signal: string) => {
@@ -69,6 +81,7 @@ async function main(): Promise<void> {
     await router.stop();
     await lagAdmin.disconnect().catch(() => undefined);
     await connection.close();
+    await db.destroy();
     await health.close();
     process.exit(0);
   };

@@ -2,23 +2,37 @@ import { loadConfig } from '../common/config';
 import { prisonNumber as prisonNumberSchema } from '../common/contract';
 import type { PrisonerSyncResult } from '../workflows/prisoner-sync';
 import { connectClient, requestResync } from '../adapters/temporal';
+import { switchesInForce } from '../adapters/live-switches';
+import type { ResyncSource } from '../common/sync-switches';
 
-// Operator command: resync prisoners now, e.g. to retry a failed resync once its cause is fixed.
-//   node --import tsx clients/resync.ts A1234BC [B2345CD ...] [--no-wait]
+// Operator command: resync prisoners now, e.g. to retry a failed resync once its cause is fixed. From the source
+// the switches name (npm run switches) unless --from says which: nomis (DPS follows NOMIS) or dps (NOMIS follows).
+//   node --import tsx clients/resync.ts A1234BC [B2345CD ...] [--from nomis|dps] [--no-wait]
+
+const USAGE = 'usage: clients/resync.ts <prisonNumber> [...] [--from nomis|dps] [--no-wait]';
 
 async function main(argv: string[]): Promise<void> {
   const wait = !argv.includes('--no-wait');
-  const prisonNumbers = argv.filter((a) => !a.startsWith('--'));
-  if (prisonNumbers.length === 0) throw new Error('usage: clients/resync.ts <prisonNumber> [...] [--no-wait]');
+  const fromAt = argv.indexOf('--from');
+  const from = fromAt >= 0 ? parseSource(argv[fromAt + 1]) : undefined;
+  const prisonNumbers = argv.filter((a, i) => !a.startsWith('--') && (fromAt < 0 || i !== fromAt + 1));
+  if (prisonNumbers.length === 0) throw new Error(USAGE);
   const bad = prisonNumbers.filter((p) => !prisonNumberSchema.safeParse(p).success);
   if (bad.length) throw new Error(`not prison numbers (like A1234BC): ${bad.join(', ')}`);
 
   const config = loadConfig();
+  const source = from ?? (await switchesInForce(config)).resyncSource;
   const { client, close } = await connectClient(config);
   try {
     const handles = await Promise.all(
       prisonNumbers.map((prisonNumber) =>
-        requestResync(client, config.temporal.taskQueue, prisonNumber, 'requested by an operator'),
+        requestResync(
+          client,
+          config.temporal.taskQueue,
+          prisonNumber,
+          `requested by an operator (from ${source})`,
+          source,
+        ),
       ),
     );
     for (const handle of handles)
@@ -43,6 +57,12 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await close();
   }
+}
+
+function parseSource(value: string | undefined): ResyncSource {
+  const source = value?.toUpperCase();
+  if (source !== 'NOMIS' && source !== 'DPS') throw new Error(`--from must be nomis or dps\n${USAGE}`);
+  return source;
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Duration } from '@temporalio/common';
 import { z } from 'zod';
+import type { SyncSwitches } from './sync-switches';
 import { SYNC_TASK_QUEUE } from './task-queues';
 
 // Every setting comes from the environment with a default, so the same code runs the dev stack, the test
@@ -80,6 +81,11 @@ const envSchema = z.object({
   API_TIMEOUT_MS: z.coerce.number().int().positive().optional().default(10_000),
   SYNC_NOMIS_TO_DPS: z.enum(['on', 'off']).optional().default('on'),
   SYNC_DPS_TO_NOMIS: z.enum(['on', 'off']).optional().default('on'),
+  RESYNC_SOURCE: z
+    .enum(['nomis', 'dps'], { errorMap: () => ({ message: 'RESYNC_SOURCE must be nomis or dps' }) })
+    .optional()
+    .default('nomis'),
+  SYNC_SWITCHES_CACHE_MS: positiveInt('SYNC_SWITCHES_CACHE_MS', 2_000),
   BULK_RESYNC_CONCURRENCY: positiveInt('BULK_RESYNC_CONCURRENCY', 20),
   BULK_RESYNC_RATE: positiveNumber('BULK_RESYNC_RATE', 10),
   RECONCILIATION_INTERVAL: duration('RECONCILIATION_INTERVAL', '1h'),
@@ -153,8 +159,12 @@ export interface Config {
     timeoutMs: number;
   };
   simulators: { nomisPort: number; dpsPort: number; authPort: number };
-  /** ADR002's end state switches alert-level directions off one at a time, without a code change. */
-  directions: { nomisToDps: boolean; dpsToNomis: boolean };
+  /**
+   * ADR002's and ADR004's switches (common/sync-switches.ts). They live in the database and change at run time
+   * (`npm run switches`); these are only the values recorded at first start, and how long a process may keep a
+   * value it read.
+   */
+  switches: { defaults: SyncSwitches; cacheMs: number };
   postgres: { port: number; url: string; embedded: boolean };
   /** Defaults of the bulk resync client: prisoners resyncing at once, and resyncs started per second. */
   bulkResync: { concurrency: number; ratePerSecond: number };
@@ -281,7 +291,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientSecret: e.API_CLIENT_SECRET,
       timeoutMs: e.API_TIMEOUT_MS,
     },
-    directions: { nomisToDps: e.SYNC_NOMIS_TO_DPS === 'on', dpsToNomis: e.SYNC_DPS_TO_NOMIS === 'on' },
+    switches: {
+      defaults: {
+        resyncSource: e.RESYNC_SOURCE === 'dps' ? 'DPS' : 'NOMIS',
+        nomisToDps: e.SYNC_NOMIS_TO_DPS === 'on',
+        dpsToNomis: e.SYNC_DPS_TO_NOMIS === 'on',
+      },
+      cacheMs: e.SYNC_SWITCHES_CACHE_MS,
+    },
     simulators: { nomisPort: e.SIM_NOMIS_PORT, dpsPort: e.SIM_DPS_PORT, authPort: e.SIM_AUTH_PORT },
     postgres: {
       port: e.POSTGRES_PORT,

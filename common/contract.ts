@@ -73,6 +73,14 @@ export const createNomisAlertResponseSchema = z.object({
 });
 export type CreateNomisAlertResponse = z.infer<typeof createNomisAlertResponseSchema>;
 
+/** The DPS-driven resync (ADR004's future): replaces every alert on the prisoner's current booking. */
+export const resynchroniseNomisAlertsRequestSchema = z.array(createNomisAlertRequestSchema);
+export type ResynchroniseNomisAlertsRequest = z.infer<typeof resynchroniseNomisAlertsRequestSchema>;
+
+/** In request order, on the current booking. */
+export const resynchroniseNomisAlertsResponseSchema = z.array(createNomisAlertResponseSchema);
+export type ResynchroniseNomisAlertsResponse = z.infer<typeof resynchroniseNomisAlertsResponseSchema>;
+
 export const updateNomisAlertRequestSchema = z.object({
   date: localDate,
   isActive: z.boolean(),

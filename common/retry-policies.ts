@@ -30,6 +30,15 @@ export const DPS_RESYNC_ACTIVITY: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 };
 
+/** Reads from DPS (the DPS-driven resync reads a prisoner's alerts): as NOMIS reads, outages are waited out. */
+export const DPS_READ_ACTIVITY: ActivityOptions = NOMIS_READ_ACTIVITY;
+
+/**
+ * The NOMIS resynchronise POST (the DPS-driven resync): replaces the current booking's alerts, so a repeat
+ * leaves equal alerts under new sequences and is safe; the mappings are written only after it.
+ */
+export const NOMIS_RESYNC_ACTIVITY: ActivityOptions = DPS_RESYNC_ACTIVITY;
+
 /** Replacing a prisoner's mapping rows: one transaction, safe to repeat. */
 export const MAPPING_WRITE_ACTIVITY: ActivityOptions = DATABASE_ACTIVITY;
 

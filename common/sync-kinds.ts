@@ -3,6 +3,9 @@ export const SyncKind = {
   stackCheck: 'STACK_CHECK',
   resync: 'RESYNC',
   merge: 'MERGE',
+  /** ADR004's future: NOMIS made to match DPS after a prisoner-level change (resync source DPS). */
+  resyncFromDps: 'RESYNC_FROM_DPS',
+  mergeFromDps: 'MERGE_FROM_DPS',
   /** The per-prisoner workflow that runs all of a prisoner's syncs in order. */
   prisoner: 'PRISONER',
   nomisToDps: 'NOMIS_TO_DPS',

@@ -3,9 +3,15 @@ import {
   SYNC_AUDIT_MODULE,
   createNomisAlertRequestSchema,
   prisonNumber,
+  resynchroniseNomisAlertsRequestSchema,
   updateNomisAlertRequestSchema,
 } from '../common/contract';
-import type { CreateNomisAlertResponse, NomisAlert, NomisAlertsToMigrate } from '../common/contract';
+import type {
+  CreateNomisAlertResponse,
+  NomisAlert,
+  NomisAlertsToMigrate,
+  ResynchroniseNomisAlertsResponse,
+} from '../common/contract';
 import { NOMIS_ROLE } from './auth';
 import { AwkwardSwitches } from './awkward';
 import { domainEvent } from './events';
@@ -267,6 +273,31 @@ export class NomisState {
     return this.alertView(prisoner, booking, alert);
   }
 
+  /**
+   * The DPS-driven resync: every alert on the current booking is replaced by these, which take sequences after
+   * the booking's old highest (never reused), so an in-flight event for an old sequence cannot match a new alert.
+   */
+  resynchroniseAlerts(offenderNo: string, alerts: Array<{ input: AlertInput; actor: Actor }>): NomisAlert[] {
+    const prisoner = this.prisoner(offenderNo);
+    const booking = this.currentBooking(prisoner);
+    const active = new Set<string>();
+    for (const [i, { input }] of alerts.entries()) {
+      requireAlertCode(input.alertCode, `[${i}].alertCode`);
+      if (!input.isActive) continue;
+      if (active.has(input.alertCode)) throw badRequest(`[${i}].alertCode: ${input.alertCode} is active twice`);
+      active.add(input.alertCode);
+    }
+    for (const old of [...booking.alerts.values()]) {
+      booking.alerts.delete(old.alertSequence);
+      this.publishAlertEvent('ALERT-DELETED', prisoner, booking, old, SYNC_AUDIT_MODULE);
+    }
+    return alerts.map(({ input, actor }) => {
+      const alert = this.addRecord(booking, input, actor, { reuse: false });
+      this.publishAlertEvent('ALERT-INSERTED', prisoner, booking, alert, actor.module);
+      return this.alertView(prisoner, booking, alert);
+    });
+  }
+
   updateAlert(
     bookingId: number,
     alertSequence: number,
@@ -488,11 +519,13 @@ export class NomisState {
     return booking;
   }
 
-  private addRecord(booking: Booking, input: AlertInput, actor: Actor): AlertRecord {
+  private addRecord(booking: Booking, input: AlertInput, actor: Actor, options = { reuse: true }): AlertRecord {
     // Real NOMIS takes the highest sequence + 1, so deleting the highest alert frees its sequence for the next.
-    const alertSequence = this.awkward.get().reuseAlertSequences
-      ? Math.max(0, ...booking.alerts.keys()) + 1
-      : booking.nextAlertSequence;
+    // nextAlertSequence is past every sequence the booking ever had.
+    const alertSequence =
+      options.reuse && this.awkward.get().reuseAlertSequences
+        ? Math.max(0, ...booking.alerts.keys()) + 1
+        : booking.nextAlertSequence;
     booking.nextAlertSequence = Math.max(booking.nextAlertSequence, alertSequence + 1);
     const alert: AlertRecord = {
       alertSequence,
@@ -647,6 +680,35 @@ export function nomisApiRoutes(nomis: NomisState): Route[] {
           alertCode: created.alertCode,
           type: created.type,
         };
+        return json(201, response);
+      },
+    },
+    {
+      ...api,
+      method: 'POST',
+      pattern: '/prisoners/:offenderNo/alerts/resynchronise',
+      handler: (request) => {
+        const alerts = body(request, resynchroniseNomisAlertsRequestSchema);
+        const created = nomis.resynchroniseAlerts(
+          param(request, 'offenderNo'),
+          alerts.map((alert) => ({
+            input: {
+              alertCode: alert.alertCode,
+              date: alert.date,
+              isActive: alert.isActive,
+              expiryDate: alert.expiryDate ?? null,
+              comment: alert.comment ?? null,
+              authorisedBy: alert.authorisedBy ?? null,
+            },
+            actor: { username: alert.createUsername, module: SYNC_AUDIT_MODULE },
+          })),
+        );
+        const response: ResynchroniseNomisAlertsResponse = created.map((alert) => ({
+          bookingId: alert.bookingId,
+          alertSequence: alert.alertSequence,
+          alertCode: alert.alertCode,
+          type: alert.type,
+        }));
         return json(201, response);
       },
     },

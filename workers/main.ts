@@ -6,6 +6,7 @@ import { startHealthServer, temporalReachability } from '../adapters/health-serv
 import { createRegistry } from '../adapters/metrics';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
+import { LiveSwitches } from '../adapters/live-switches';
 import { connectClient, dataConverter, temporalConnectionOptions } from '../adapters/temporal';
 import { assertReadyForProduction, loadConfig } from '../common/config';
 import { createSyncWorker } from './worker';
@@ -47,6 +48,13 @@ async function main(): Promise<void> {
   const applied = await migrateLatest(db);
   if (applied.length > 0) console.log(`database migrated: ${applied.join(', ')}`);
   const apis = createApiClients(config.apis);
+  const switches = LiveSwitches.fromDatabase(
+    db,
+    config.temporal.taskQueue,
+    config.switches.defaults,
+    config.switches.cacheMs,
+    (err) => console.warn(`could not read the sync switches; keeping the last ones read: ${String(err)}`),
+  );
   const connection = (up.connection = await NativeConnection.connect(temporalConnectionOptions(config)));
   // Activities that queue resyncs on prisoners' workflows need a client as well as the worker's connection.
   const temporal = await connectClient(config);
@@ -60,7 +68,7 @@ async function main(): Promise<void> {
         nomis: apis.nomis,
         dps: apis.dps,
         temporal: temporal.client,
-        dpsToNomis: config.directions.dpsToNomis,
+        switches: () => switches.get(),
       },
       dataConverter: dataConverter(config),
       workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,

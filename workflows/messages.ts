@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ResyncSource } from '../common/sync-switches';
 
 export type AlertAction = 'CREATED' | 'UPDATED' | 'DELETED';
 
@@ -22,9 +23,11 @@ interface RequestBase {
   eventId?: string;
 }
 
-/** A prisoner-level change: NOMIS is authoritative, resync everything. */
+/** A prisoner-level change: resync everything from the authoritative side. */
 export interface ResyncRequest extends RequestBase {
   kind: 'resync';
+  /** DPS: NOMIS is made to match DPS (ADR004's future); NOMIS (or absent, as before the switch existed): DPS follows NOMIS. */
+  source?: ResyncSource;
   /** Set by a merge: this prisoner was merged into the workflow's prisoner and must end with no alerts. */
   removedPrisonNumber?: string;
   /**

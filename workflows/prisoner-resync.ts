@@ -188,7 +188,8 @@ function isUnsyncedDpsAlert(value: unknown): value is UnsyncedDpsAlert {
   return typeof alert?.dpsAlertId === 'string' && typeof alert.alertCode === 'string';
 }
 
-function failureType(err: unknown): string | undefined {
+/** The type of an activity's ApplicationFailure, e.g. StaleResyncRead. */
+export function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
     ? (err.cause.type ?? undefined)
     : undefined;

@@ -18,12 +18,14 @@ import { alertSyncWorkflowId } from '../common/ids';
 import { DEFERRAL_DELAY, MAX_MAPPING_DEFERRALS } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
+import type { ResyncSource } from '../common/sync-switches';
 import type { AlertSyncOutcome } from './alert-sync';
 import { dpsAlertToNomisWorkflow, nomisAlertToDpsWorkflow } from './alert-sync';
 import type { AlertSyncRequest, PrisonerSyncProgress, ResyncFinished, ResyncRequest, SyncRequest } from './messages';
 import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal } from './messages';
-import type { ResyncPassSummary } from './prisoner-resync';
+import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow } from './prisoner-resync';
+import { resyncFromDpsWorkflow } from './resync-from-dps';
 
 export interface PrisonerSyncInput {
   prisonNumber: string;
@@ -59,10 +61,10 @@ const MAX_REMEMBERED_EVENT_IDS = 200;
  * fed by signal-with-start). Alert-level syncs and resyncs run as child workflows, so each is a short,
  * separately visible run, and they never interleave for one prisoner; different prisoners run in parallel.
  *
- * Coalescing: every resync request waiting in the queue becomes ONE resync, which reads NOMIS afresh. The
- * NOMIS -> DPS alert changes queued before it are covered by it and dropped (absorbed); DPS -> NOMIS changes
- * queued before it run first — otherwise the resync would delete a DPS user's new alert that NOMIS does not
- * have yet.
+ * Coalescing: every resync request waiting in the queue becomes ONE resync (one per source, if the resync
+ * source switch flipped between them), which reads its source afresh. The alert changes queued before it on its
+ * source's side are covered by it and dropped (absorbed); those from the other side run first — otherwise the
+ * resync would delete a user's new alert that its source does not have yet.
  */
 export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<PrisonerSyncResult> {
   const { prisonNumber } = input;
@@ -114,13 +116,21 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     const lastResync = queue.map((r) => r.kind).lastIndexOf('resync');
     if (lastResync >= 0) {
       const batch = queue.splice(0, lastResync + 1);
+      const resyncs = batch.filter((r): r is ResyncRequest => r.kind === 'resync');
+      const sources = sourcesInOrder(resyncs);
+      // A change made on the side the resync copies from is covered by it; one made on the other side would be
+      // overwritten, so it runs first. With both sources queued (the switch flipped), every change runs first.
+      const covered = sources.length === 1 ? (sources[0] === 'DPS' ? 'DPS_TO_NOMIS' : 'NOMIS_TO_DPS') : undefined;
       for (const request of batch) {
         if (request.kind !== 'alert') continue;
-        if (request.change.direction === 'DPS_TO_NOMIS') await runAlertSync(request);
-        else result.absorbed++;
+        if (request.change.direction === covered) result.absorbed++;
+        else await runAlertSync(request);
       }
-      const resyncs = batch.filter((r): r is ResyncRequest => r.kind === 'resync');
-      await notifyWaiters(resyncs, await runResync(resyncs));
+      // The switch flipped between the requests: one resync per source, the latest request's source last.
+      for (const source of sources) {
+        const group = resyncs.filter((r) => (r.source ?? 'NOMIS') === source);
+        await notifyWaiters(group, await runResync(group, source));
+      }
     } else {
       const request = queue.shift() as AlertSyncRequest;
       await runAlertSync(request);
@@ -142,7 +152,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   await condition(allHandlersFinished);
   return result;
 
-  async function runResync(requests: ResyncRequest[]): Promise<ResyncFinished> {
+  async function runResync(requests: ResyncRequest[], source: ResyncSource): Promise<ResyncFinished> {
     const reasons = requests.map((r) => r.reason);
     const removedPrisonNumbers = [
       ...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : []))),
@@ -151,20 +161,29 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     current = `${workflowId}: ${reasons.join('; ')}`;
     setCurrentDetails(current);
     // A failed resync (e.g. NomisNotFound) stays visible as its own failed run; the queue goes on.
-    resyncRunning = true;
+    // Only a resync from NOMIS can put NOMIS's text back over a DPS user's edit that arrives meanwhile.
+    resyncRunning = source === 'NOMIS';
+    const args: [PrisonerResyncInput] = [
+      {
+        prisonNumber,
+        reasons,
+        removedPrisonNumbers,
+        ...(requests.some((r) => r.bookingsMovedAway) ? { bookingsMovedAway: true } : {}),
+      },
+    ];
     try {
-      const pass = await executeChild(prisonerResyncWorkflow, {
-        workflowId,
-        args: [
-          {
-            prisonNumber,
-            reasons,
-            removedPrisonNumbers,
-            ...(requests.some((r) => r.bookingsMovedAway) ? { bookingsMovedAway: true } : {}),
-          },
-        ],
-        staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
-      });
+      const pass =
+        source === 'DPS'
+          ? await executeChild(resyncFromDpsWorkflow, {
+              workflowId,
+              args,
+              staticSummary: `resync alerts of ${prisonNumber} from DPS to NOMIS: ${reasons.join('; ')}`,
+            })
+          : await executeChild(prisonerResyncWorkflow, {
+              workflowId,
+              args,
+              staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
+            });
       resyncRunning = false;
       result.passes.push(pass);
       return { prisonNumber, ok: true, alertCount: pass.alertCount };
@@ -265,6 +284,13 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
         r.change.dpsAlertId === dpsAlertId,
     );
   }
+}
+
+/** Each source the requests ask for once, ordered so that the latest request's source comes last. */
+export function sourcesInOrder(requests: ResyncRequest[]): ResyncSource[] {
+  const last = new Map<ResyncSource, number>();
+  requests.forEach((r, i) => last.set(r.source ?? 'NOMIS', i));
+  return [...last.entries()].sort((a, b) => a[1] - b[1]).map(([source]) => source);
 }
 
 /** A terminal alert-sync failure queues a resync of the prisoner (older runs only recorded it). */

@@ -4,6 +4,7 @@ import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
+import type { SyncSwitches } from '../../common/sync-switches';
 import type { RouterMetrics } from '../../adapters/metrics';
 import { deadLetterCategory } from '../../adapters/metrics';
 import { requestSync } from '../../adapters/temporal';
@@ -16,7 +17,8 @@ export interface EventRouterOptions {
   taskQueue: string;
   groupId: string;
   topics: Topics & { dlq: string };
-  directions: { nomisToDps: boolean; dpsToNomis: boolean };
+  /** The switches in force now (adapters/live-switches.ts), read for every message. */
+  switches: () => Promise<SyncSwitches>;
   logger: Logger;
   /** Backoff while Temporal is unreachable; the partition waits, nothing is committed or dead-lettered. */
   temporalRetry?: { initialMs: number; maxMs: number; deadlineMs: number };
@@ -96,7 +98,11 @@ export class EventRouter {
 
   private async handle(payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message, heartbeat } = payload;
-    const decision = routeMessage(this.options, topic, message.value, { partition, offset: message.offset });
+    const switches = await this.options.switches();
+    const decision = routeMessage({ topics: this.options.topics, switches }, topic, message.value, {
+      partition,
+      offset: message.offset,
+    });
     const where = { topic, partition, offset: message.offset };
     this.count('messages');
     // Unknown event types are free text: one label value for all of them keeps the series count bounded.

@@ -13,7 +13,8 @@ import {
   prisonNumber as prisonNumberSchema,
   SYNC_AUDIT_MODULE,
 } from '../../common/contract';
-import type { AlertSyncRequest, SyncRequest } from '../../workflows/messages';
+import type { SyncSwitches } from '../../common/sync-switches';
+import type { AlertSyncRequest, ResyncRequest, SyncRequest } from '../../workflows/messages';
 
 // Decides what one Kafka message means, without side effects: which prisoners to resync, what to skip and
 // count, or why it is dead-lettered. Unit-tested on its own; the router only carries the decision out.
@@ -30,8 +31,8 @@ export interface SyncTarget {
 
 export interface RouteOptions {
   topics: Topics;
-  /** Alert-level directions switched on (ADR002 end state switches them off one at a time). */
-  directions: { nomisToDps: boolean; dpsToNomis: boolean };
+  /** The switches in force when the message is consumed: alert-level directions and the resync source. */
+  switches: SyncSwitches;
 }
 
 export type SkipReason =
@@ -148,6 +149,11 @@ function routeNomisEvent(eventType: string, json: unknown, eventId: string, opti
   });
 }
 
+/** A resync from the source switched on when the event is consumed (NOMIS unless said otherwise). */
+function resync(options: RouteOptions, request: ResyncRequest): ResyncRequest {
+  return options.switches.resyncSource === 'DPS' ? { ...request, source: 'DPS' } : request;
+}
+
 /** An alert-level change to sync, unless its direction is switched off (ADR002's end state). */
 function alertSync(
   options: RouteOptions,
@@ -156,15 +162,15 @@ function alertSync(
   request: AlertSyncRequest,
 ): RouteDecision {
   const { direction } = request.change;
-  const on = direction === 'NOMIS_TO_DPS' ? options.directions.nomisToDps : options.directions.dpsToNomis;
+  const on = direction === 'NOMIS_TO_DPS' ? options.switches.nomisToDps : options.switches.dpsToNomis;
   if (!on) {
-    const variable = direction === 'NOMIS_TO_DPS' ? 'SYNC_NOMIS_TO_DPS' : 'SYNC_DPS_TO_NOMIS';
+    const name = direction === 'NOMIS_TO_DPS' ? 'nomis-to-dps' : 'dps-to-nomis';
     return {
       action: 'skip',
       eventType,
       reason: 'direction-switched-off',
       prisonNumber,
-      detail: `${direction} sync is off (${variable})`,
+      detail: `${direction} sync is off (switch ${name})`,
     };
   }
   return { action: 'sync', eventType, targets: [{ prisonNumber, request }] };
@@ -185,16 +191,20 @@ function routeDomainEvent(eventType: string, json: unknown, ids: EventIds, optio
         };
       }
       const reason = `merge of ${removedNomsNumber} into ${nomsNumber}`;
-      // Each side in its own queue, so neither is changed beside its own pending syncs. The removed prisoner's
-      // bookings went to the retained one: NOMIS no longer knowing it means it has no alerts any more.
+      const retained: SyncTarget = {
+        prisonNumber: nomsNumber,
+        request: resync(options, { kind: 'resync', reason, eventId, removedPrisonNumber: removedNomsNumber }),
+      };
+      // From DPS, the retained prisoner's resync reads the removed one's DPS alerts before emptying them: a
+      // resync of the removed side on its own could empty them first, and they would be lost.
+      if (options.switches.resyncSource === 'DPS') return { action: 'sync', eventType, targets: [retained] };
+      // From NOMIS, each side in its own queue, so neither is changed beside its own pending syncs. The removed
+      // prisoner's bookings went to the retained one: NOMIS no longer knowing it means it has no alerts any more.
       return {
         action: 'sync',
         eventType,
         targets: [
-          {
-            prisonNumber: nomsNumber,
-            request: { kind: 'resync', reason, eventId, removedPrisonNumber: removedNomsNumber },
-          },
+          retained,
           { prisonNumber: removedNomsNumber, request: { kind: 'resync', reason, eventId, bookingsMovedAway: true } },
         ],
       };
@@ -215,8 +225,11 @@ function routeDomainEvent(eventType: string, json: unknown, ids: EventIds, optio
         eventType,
         targets: [
           // The booking may have been its last: then NOMIS answers 404, which here means "no alerts any more".
-          { prisonNumber: from, request: { kind: 'resync', reason, eventId, bookingsMovedAway: true } },
-          { prisonNumber: to, request: { kind: 'resync', reason, eventId } },
+          {
+            prisonNumber: from,
+            request: resync(options, { kind: 'resync', reason, eventId, bookingsMovedAway: true }),
+          },
+          { prisonNumber: to, request: resync(options, { kind: 'resync', reason, eventId }) },
         ],
       };
     }
@@ -236,7 +249,12 @@ function routeDomainEvent(eventType: string, json: unknown, ids: EventIds, optio
       return {
         action: 'sync',
         eventType,
-        targets: [{ prisonNumber: nomsNumber, request: { kind: 'resync', reason: `received (${reason})`, eventId } }],
+        targets: [
+          {
+            prisonNumber: nomsNumber,
+            request: resync(options, { kind: 'resync', reason: `received (${reason})`, eventId }),
+          },
+        ],
       };
     }
     case DOMAIN_EVENT.alertCreated:

@@ -178,7 +178,7 @@ test("the event router consumes over SASL_SSL and starts the prisoner's sync", a
     taskQueue: `alerts-sync-sasl-ssl-${suffix}`,
     groupId: `alerts-sync-router-sasl-ssl-${suffix}`,
     topics,
-    directions: { nomisToDps: true, dpsToNomis: true },
+    switches: async () => config.switches.defaults,
     logger: createLogger('router', 'warn'),
   });
   const producer = kafka.producer();

@@ -5,7 +5,8 @@ import type { Producer } from 'kafkajs';
 import { createApiClients } from '../../adapters/clients';
 import type { ApiClients } from '../../adapters/clients';
 import type { Db } from '../../adapters/db';
-import { listPrisonerMappings } from '../../adapters/db';
+import { changeSyncSwitches, listPrisonerMappings } from '../../adapters/db';
+import { LiveSwitches } from '../../adapters/live-switches';
 import { kafkaConnectionOptions } from '../../adapters/kafka';
 import { dataConverter } from '../../adapters/temporal';
 import { readInvariantViolations } from '../../adapters/sync-check';
@@ -13,6 +14,7 @@ import { EventRouter } from '../../clients/router/event-router';
 import { mapConcurrently } from '../../common/concurrency';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
+import type { SyncSwitches } from '../../common/sync-switches';
 import { startSimulators } from '../../simulators';
 import type { Simulators } from '../../simulators';
 import { SimulatorControl } from '../../simulators/control-client';
@@ -36,14 +38,20 @@ export interface Harness {
   taskQueue: string;
   /** For producing raw messages (malformed, duplicated) straight onto the topics. */
   producer: Producer;
+  /** Flips switches for this harness's worker and router, as `npm run switches` does, and waits until in force. */
+  setSwitches(change: Partial<SyncSwitches>): Promise<void>;
   close(): Promise<void>;
 }
+
+const DEFAULT_SWITCHES: SyncSwitches = { resyncSource: 'NOMIS', nomisToDps: true, dpsToNomis: true };
+const HARNESS_ACTOR = { changedBy: 'test harness', reason: 'test set-up' };
+const SWITCHES_CACHE_MS = 300;
 
 export interface HarnessOptions {
   /** Where the router reaches Temporal (e.g. through a proxy the test can cut); default: the test stack. */
   routerTemporalAddress?: string;
-  /** Alert-level directions the router lets through; default both. */
-  directions?: { nomisToDps: boolean; dpsToNomis: boolean };
+  /** The switches recorded for the harness's own task queue at start; default: both directions, from NOMIS. */
+  switches?: Partial<SyncSwitches>;
 }
 
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -71,13 +79,22 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     authUrl: simulators.urls.auth,
     timeoutMs: 5_000,
   });
+  // Recorded under the harness's task queue, so no other file's switches are touched; read as the product does.
+  await changeSyncSwitches(
+    db,
+    taskQueue,
+    { ...DEFAULT_SWITCHES, ...options.switches },
+    HARNESS_ACTOR,
+    DEFAULT_SWITCHES,
+  );
+  const switches = LiveSwitches.fromDatabase(db, taskQueue, DEFAULT_SWITCHES, SWITCHES_CACHE_MS);
   const temporal = await temporalClient();
   const connection = await workerConnection();
   const worker: Worker = await createSyncWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
+    deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client, switches: () => switches.get() },
     dataConverter: dataConverter(config),
   });
   const workerRun = worker.run();
@@ -92,7 +109,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     taskQueue,
     groupId: `alerts-sync-router-${suffix}`,
     topics,
-    directions: options.directions ?? { nomisToDps: true, dpsToNomis: true },
+    switches: () => switches.get(),
     logger: createLogger('router', process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'warn'),
   });
   await router.start();
@@ -109,6 +126,11 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     topics,
     taskQueue,
     producer,
+    setSwitches: async (change) => {
+      await changeSyncSwitches(db, taskQueue, change, HARNESS_ACTOR, DEFAULT_SWITCHES);
+      // What a switches command waits for: every cached copy has expired.
+      await new Promise((resolve) => setTimeout(resolve, SWITCHES_CACHE_MS));
+    },
     close: async () => {
       await producer.disconnect();
       await router.stop();

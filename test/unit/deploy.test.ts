@@ -22,7 +22,7 @@ const KUBE_VERSIONS = ['1.25.0', '1.37.0'];
 /** What each entry point asks of assertReadyForProduction (workers/main.ts, clients/event-router.ts, ...). */
 const PROCESSES: Record<string, { entry: string; needs: ProductionNeed[] }> = {
   worker: { entry: 'workers/main.ts', needs: ['apis', 'database', 'encryption', 'temporal'] },
-  router: { entry: 'clients/event-router.ts', needs: ['encryption', 'temporal', 'kafka'] },
+  router: { entry: 'clients/event-router.ts', needs: ['database', 'encryption', 'temporal', 'kafka'] },
   'codec-server': { entry: 'clients/codec-server.ts', needs: ['encryption', 'codecServer'] },
 };
 
@@ -314,7 +314,7 @@ describe('default values', () => {
         .map((ref) => ref.key)
         .sort();
     expect(keys('worker')).toEqual(['API_CLIENT_SECRET', 'DATABASE_URL', 'PAYLOAD_ENCRYPTION_KEYS']);
-    expect(keys('router')).toEqual(['PAYLOAD_ENCRYPTION_KEYS']);
+    expect(keys('router')).toEqual(['DATABASE_URL', 'PAYLOAD_ENCRYPTION_KEYS']);
     expect(keys('codec-server')).toEqual(['CODEC_SERVER_TOKEN', 'PAYLOAD_ENCRYPTION_KEYS']);
     const secret = one<ConfigData>(rendered, 'Secret', 'alerts-sync');
     for (const component of COMPONENTS) {
@@ -414,9 +414,9 @@ describe('Temporal API key, SASL/PLAIN, a chart-made Secret (ci/api-key-values.y
     expect(secretKeys(container(rendered, 'codec-server')).map((ref) => ref.key)).not.toContain('TEMPORAL_API_KEY');
   });
 
-  test('a switched-off direction and a per-process setting reach the router', () => {
+  test('a switched-off direction (the default recorded at first start) and a per-process setting reach the router', () => {
     const { config } = processConfig(rendered, 'router', SAMPLE_SECRETS);
-    expect(config.directions).toEqual({ nomisToDps: true, dpsToNomis: false });
+    expect(config.switches.defaults).toEqual({ resyncSource: 'NOMIS', nomisToDps: true, dpsToNomis: false });
     expect(config.logLevel).toBe('debug');
     expect(config.kafka.sasl?.mechanism).toBe('plain');
   });

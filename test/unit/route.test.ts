@@ -1,7 +1,7 @@
 import { routeMessage } from '../../clients/router/route';
 
 const topics = { offenderEvents: 'nomis.offender-events', domainEvents: 'hmpps.domain-events' };
-const options = { topics, directions: { nomisToDps: true, dpsToNomis: true } };
+const options = { topics, switches: { resyncSource: 'NOMIS' as const, nomisToDps: true, dpsToNomis: true } };
 const at = { partition: 0, offset: '42' };
 const domain = (event: object) => routeMessage(options, topics.domainEvents, Buffer.from(JSON.stringify(event)), at);
 const nomis = (event: object) => routeMessage(options, topics.offenderEvents, Buffer.from(JSON.stringify(event)), at);
@@ -101,6 +101,61 @@ describe('prisoner-level events become resync requests', () => {
     expect(id(domain(event))).toBeDefined();
     expect(id(domain(event))).toBe(id(domain(event)));
     expect(id(domain({ ...event, occurredAt: '2024-06-21T10:15:30+01:00' }))).not.toBe(id(domain(event)));
+  });
+});
+
+describe('with the resync source switched to DPS', () => {
+  const fromDps = { ...options, switches: { ...options.switches, resyncSource: 'DPS' as const } };
+  const route = (event: object) => routeMessage(fromDps, topics.domainEvents, Buffer.from(JSON.stringify(event)), at);
+
+  test('every prisoner-level resync is asked of DPS; a move still says which side lost its booking', () => {
+    expect(
+      route(envelope('prisoner-offender-search.prisoner.received', { nomsNumber: 'A1234BC', reason: 'NEW_ADMISSION' })),
+    ).toMatchObject({ action: 'sync', targets: [{ request: { kind: 'resync', source: 'DPS' } }] });
+    expect(
+      route(
+        envelope('prison-offender-events.prisoner.booking.moved', {
+          bookingId: 1203456,
+          movedFromNomsNumber: 'A1234BC',
+          movedToNomsNumber: 'B2345CD',
+        }),
+      ),
+    ).toMatchObject({
+      action: 'sync',
+      targets: [
+        { prisonNumber: 'A1234BC', request: { source: 'DPS', bookingsMovedAway: true } },
+        { prisonNumber: 'B2345CD', request: { source: 'DPS' } },
+      ],
+    });
+  });
+
+  test('a merge is one resync of the retained prisoner, which reads and empties the removed one itself', () => {
+    expect(
+      route(
+        envelope('prison-offender-events.prisoner.merged', {
+          nomsNumber: 'A1234BC',
+          removedNomsNumber: 'B2345CD',
+          bookingId: 1203456,
+          reason: 'MERGE',
+        }),
+      ),
+    ).toEqual({
+      action: 'sync',
+      eventType: 'prison-offender-events.prisoner.merged',
+      targets: [
+        {
+          prisonNumber: 'A1234BC',
+          request: expect.objectContaining({ kind: 'resync', source: 'DPS', removedPrisonNumber: 'B2345CD' }),
+        },
+      ],
+    });
+  });
+
+  test('from NOMIS (the default) a resync request names no source, as before the switch existed', () => {
+    const decision = domain(
+      envelope('prisoner-offender-search.prisoner.received', { nomsNumber: 'A1234BC', reason: 'NEW_ADMISSION' }),
+    );
+    expect(decision.action === 'sync' && decision.targets[0]?.request).not.toHaveProperty('source');
   });
 });
 
@@ -278,7 +333,10 @@ describe('alert-level events become alert sync requests, unless their direction 
   });
 
   test('each direction can be switched off on its own', () => {
-    const off = (nomisToDps: boolean, dpsToNomis: boolean) => ({ topics, directions: { nomisToDps, dpsToNomis } });
+    const off = (nomisToDps: boolean, dpsToNomis: boolean) => ({
+      topics,
+      switches: { resyncSource: 'NOMIS' as const, nomisToDps, dpsToNomis },
+    });
     const asBuffer = (event: object) => Buffer.from(JSON.stringify(event));
     expect(routeMessage(off(false, true), topics.offenderEvents, asBuffer(nomisInsert), at)).toMatchObject({
       action: 'skip',

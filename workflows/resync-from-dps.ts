@@ -1,0 +1,238 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  uuid4,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
+import type { UnsyncedNomisAlert } from '../activities/nomis';
+import { dpsAlertAsResyncAlert, mergedDpsAlerts } from '../common/alerts';
+import { alertSyncWorkflowId } from '../common/ids';
+import {
+  DPS_READ_ACTIVITY,
+  DPS_RESYNC_ACTIVITY,
+  MAPPING_WRITE_ACTIVITY,
+  NOMIS_READ_ACTIVITY,
+  NOMIS_RESYNC_ACTIVITY,
+} from '../common/retry-policies';
+import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
+import { SyncKind } from '../common/sync-kinds';
+import { nomisAlertToDpsWorkflow } from './alert-sync';
+import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
+import { failureType } from './prisoner-resync';
+import { isResetRun, syncThroughQueue } from './through-queue';
+
+const dpsRead = proxyActivities<SyncActivities>(DPS_READ_ACTIVITY);
+const dpsWrite = proxyActivities<SyncActivities>(DPS_RESYNC_ACTIVITY);
+const nomis = proxyActivities<SyncActivities>(NOMIS_RESYNC_ACTIVITY);
+const nomisRead = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
+const mappings = proxyActivities<SyncActivities>(MAPPING_WRITE_ACTIVITY);
+
+/** How often a resync reads DPS again because a user changed one side under it. */
+const MAX_READS = 5;
+
+/**
+ * ADR004's future: the universal resync reversed. DPS is authoritative; the prisoner's current NOMIS booking is
+ * made to hold exactly the prisoner's DPS alerts (`POST /prisoners/{offenderNo}/alerts/resynchronise`), and the
+ * mappings are replaced in one transaction. A merge first gives the retained prisoner, in DPS, the removed
+ * prisoners' active alerts of codes it has no active alert of, and empties the removed prisoners in DPS.
+ * Run as a child of the prisoner's prisonerSyncWorkflow, like the NOMIS-driven resync, so one at a time.
+ */
+export async function resyncFromDpsWorkflow(input: PrisonerResyncInput): Promise<ResyncPassSummary> {
+  const { prisonNumber, reasons, removedPrisonNumbers } = input;
+  const merge = removedPrisonNumbers.length > 0;
+  upsertSearchAttributes([
+    { key: PRISON_NUMBER, value: prisonNumber },
+    { key: SYNC_KIND, value: merge ? SyncKind.mergeFromDps : SyncKind.resyncFromDps },
+  ]);
+  setCurrentDetails(
+    merge
+      ? `merging ${removedPrisonNumbers.join(', ')} into ${prisonNumber}, from DPS`
+      : `resyncing NOMIS from DPS for ${prisonNumber} (${reasons.join('; ')})`,
+  );
+
+  if (isResetRun()) {
+    // Retried from the Web UI: the prisoner's queue runs it, after whatever is syncing the prisoner now.
+    const retry = `retry of ${input.reasons.join('; ')} (reset)`;
+    const report = await syncThroughQueue(prisonNumber, [
+      {
+        kind: 'resync',
+        source: 'DPS',
+        reason: retry,
+        ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}),
+        ...(removedPrisonNumbers[0] ? { removedPrisonNumber: removedPrisonNumbers[0] } : {}),
+      },
+    ]);
+    return { reasons, alertCount: report.alertCount ?? 0, removedPrisonNumbers };
+  }
+
+  // NOMIS users' new alerts already copied to DPS by this resync (or tried: a refusal fails visibly on its own).
+  const pushed = new Set<string>();
+  for (let read = 1; ; read++) {
+    try {
+      const alertCount = await resyncOnce(input, pushed);
+      log.info('prisoner resynced from DPS', { prisonNumber, alertCount, reasons, removedPrisonNumbers });
+      setCurrentDetails(`done: NOMIS holds ${alertCount} alerts from DPS`);
+      return { reasons, alertCount, removedPrisonNumbers };
+    } catch (err) {
+      const type = failureType(err);
+      if (read >= MAX_READS || (type !== 'NomisChangedDuringResync' && type !== 'DpsChangedDuringResync')) throw err;
+      log.warn('NOMIS or DPS changed under the resync from DPS; reading DPS again', { prisonNumber, read, type });
+      // NOMIS users' new alerts the replace would have deleted: copy each to DPS first (its own visible run), so
+      // that the next read of DPS has them and NOMIS keeps them. A DPS user's new alert needs no copy: the next
+      // read of DPS has it.
+      for (const alert of unsyncedNomisAlertsIn(err)) {
+        const key = `${alert.bookingId}/${alert.alertSeq}`;
+        if (pushed.has(key)) continue;
+        pushed.add(key);
+        await copyNomisAlertToDps(prisonNumber, alert);
+      }
+    }
+  }
+}
+
+async function resyncOnce(input: PrisonerResyncInput, pushed: Set<string>): Promise<number> {
+  const { prisonNumber, removedPrisonNumbers } = input;
+  // 0. What NOMIS's current booking holds before: an alert that appears after this is a NOMIS user's, and the
+  //    replace must not delete it unseen. (A 404 fails the run, unless the prisoner's bookings went elsewhere.)
+  const nomisBefore = await nomisRead.getCurrentBookingAlerts.executeWithOptions(
+    { ...NOMIS_READ_ACTIVITY, summary: `read NOMIS alerts of ${prisonNumber} before` },
+    [{ prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) }],
+  );
+  // 1. What DPS holds: the prisoner's alerts, and for a merge the removed prisoners' too.
+  const own = await dpsRead.getPrisonerDpsAlerts.executeWithOptions(
+    { ...DPS_READ_ACTIVITY, summary: `read DPS alerts of ${prisonNumber}` },
+    [{ prisonNumber }],
+  );
+  const removed = [];
+  for (const removedPrisonNumber of removedPrisonNumbers) {
+    removed.push(
+      await dpsRead.getPrisonerDpsAlerts.executeWithOptions(
+        { ...DPS_READ_ACTIVITY, summary: `read DPS alerts of merged-away ${removedPrisonNumber}` },
+        [{ prisonNumber: removedPrisonNumber }],
+      ),
+    );
+  }
+  const alerts = mergedDpsAlerts(own, removed);
+  // 2. NOMIS's current booking gets exactly these — unless it holds a NOMIS user's alert whose copy to DPS has
+  //    not run yet, which the replace would delete: then NomisChangedDuringResync names them, to copy first.
+  const written = await nomis.resynchroniseNomisAlerts.executeWithOptions(
+    { ...NOMIS_RESYNC_ACTIVITY, summary: `resync ${alerts.length} alerts from DPS to NOMIS for ${prisonNumber}` },
+    [
+      {
+        prisonNumber,
+        alerts,
+        guard: { seenBefore: nomisBefore.map((a) => `${a.bookingId}/${a.alertSequence}`), knownUnsynced: [...pushed] },
+        ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}),
+      },
+    ],
+  );
+  if (!written) {
+    // NOMIS holds no booking for the prisoner any more, and the event said their bookings went elsewhere
+    // (contract §3): no booking, so no alerts in DPS either (contract §6).
+    await dpsWrite.resyncDpsAlerts.executeWithOptions(
+      { ...DPS_RESYNC_ACTIVITY, summary: `remove all DPS alerts of ${prisonNumber}: NOMIS holds no booking` },
+      [{ prisonNumber, alerts: [] }],
+    );
+    await replaceMappings(input, []);
+    return 0;
+  }
+  let pairs = alerts.map((alert, i) => ({
+    dpsAlertId: alert.alertUuid,
+    nomisBookingId: written[i]!.bookingId,
+    nomisAlertSequence: written[i]!.alertSequence,
+  }));
+  if (removed.length > 0) {
+    // 3. A merge: DPS's retained prisoner takes the union too (an alert that survives keeps its history), and
+    //    the removed prisoners end with none. The guard stops the replace deleting a DPS user's new alert.
+    const created = await dpsWrite.resyncDpsAlerts.executeWithOptions(
+      { ...DPS_RESYNC_ACTIVITY, summary: `give ${prisonNumber} the merged ${alerts.length} alerts in DPS` },
+      [
+        {
+          prisonNumber,
+          alerts: alerts.map((alert, i) => dpsAlertAsResyncAlert(alert, written[i]!)),
+          guard: { knownUnsynced: [] },
+        },
+      ],
+    );
+    pairs = created.map((c) => ({
+      dpsAlertId: c.alertUuid,
+      nomisBookingId: c.offenderBookId,
+      nomisAlertSequence: c.alertSeq,
+    }));
+    for (const removedPrisonNumber of removedPrisonNumbers) {
+      await dpsWrite.resyncDpsAlerts.executeWithOptions(
+        { ...DPS_RESYNC_ACTIVITY, summary: `remove all DPS alerts of merged-away ${removedPrisonNumber}` },
+        [{ prisonNumber: removedPrisonNumber, alerts: [] }],
+      );
+    }
+  }
+  // 4. The prisoner's mappings replaced (a merge's removed prisoners' deleted) in one transaction (contract §5).
+  await replaceMappings(input, pairs);
+  return pairs.length;
+}
+
+function replaceMappings(
+  input: PrisonerResyncInput,
+  pairs: Array<{ dpsAlertId: string; nomisBookingId: number; nomisAlertSequence: number }>,
+) {
+  return mappings.replaceMappings.executeWithOptions(
+    { ...MAPPING_WRITE_ACTIVITY, summary: `replace ${pairs.length} mappings of ${input.prisonNumber}` },
+    [
+      {
+        prisonNumber: input.prisonNumber,
+        mappingType: 'DPS_CREATED',
+        removedPrisonNumbers: input.removedPrisonNumbers,
+        mappings: pairs,
+      },
+    ],
+  );
+}
+
+/** A NOMIS user's new alert, copied to DPS as its event would: a child run of its own, failing visibly. */
+async function copyNomisAlertToDps(prisonNumber: string, alert: UnsyncedNomisAlert): Promise<void> {
+  const key = `nomis-${alert.bookingId}-${alert.alertSeq}`;
+  try {
+    await executeChild(nomisAlertToDpsWorkflow, {
+      workflowId: alertSyncWorkflowId(prisonNumber, `${key}-created`, uuid4().slice(0, 8)),
+      args: [
+        {
+          prisonNumber,
+          change: {
+            direction: 'NOMIS_TO_DPS',
+            action: 'CREATED',
+            bookingId: alert.bookingId,
+            alertSeq: alert.alertSeq,
+            alertCode: alert.alertCode,
+          },
+          finalAttempt: false,
+        },
+      ],
+      staticSummary: `NOMIS alert ${alert.bookingId}/${alert.alertSeq} ${alert.alertCode} created, copied before the resync from DPS (${prisonNumber})`,
+    });
+  } catch (err) {
+    // Its own failed run shows why; DPS stays authoritative for the resync.
+    if (!(err instanceof ChildWorkflowFailure)) throw err;
+    log.warn('could not copy a NOMIS user alert to DPS before the resync from DPS', { prisonNumber, key });
+  }
+}
+
+/** The NOMIS alerts a NomisChangedDuringResync failure names (its details). */
+function unsyncedNomisAlertsIn(err: unknown): UnsyncedNomisAlert[] {
+  if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)) return [];
+  if (err.cause.type !== 'NomisChangedDuringResync') return [];
+  const [listed] = err.cause.details ?? [];
+  return Array.isArray(listed) ? listed.filter(isUnsyncedNomisAlert) : [];
+}
+
+function isUnsyncedNomisAlert(value: unknown): value is UnsyncedNomisAlert {
+  const alert = value as Partial<UnsyncedNomisAlert> | null;
+  return (
+    typeof alert?.bookingId === 'number' && typeof alert.alertSeq === 'number' && typeof alert.alertCode === 'string'
+  );
+}

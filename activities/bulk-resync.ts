@@ -9,11 +9,17 @@ import { mapConcurrently } from '../common/concurrency';
 import { batchResyncEventId, prisonerSyncWorkflowId } from '../common/ids';
 import type { SyncRequest } from '../workflows/messages';
 import { classified } from './failures';
+import type { ResyncSource, SyncSwitches } from '../common/sync-switches';
 
 /** How many signal-with-starts one activity has in flight at once. */
 const REQUESTS_IN_FLIGHT = 20;
 
-export function createBulkResyncActivities(deps: { db: Db; nomis: NomisApiClient; temporal: Client }) {
+export function createBulkResyncActivities(deps: {
+  db: Db;
+  nomis: NomisApiClient;
+  temporal: Client;
+  switches?: () => Promise<SyncSwitches>;
+}) {
   return {
     /** Read-only: every prisoner NOMIS has in prison at `prisonId` now, page by page. */
     async listPrisonersAtPrison(input: { prisonId: string; pageSize: number }): Promise<string[]> {
@@ -44,22 +50,26 @@ export function createBulkResyncActivities(deps: { db: Db; nomis: NomisApiClient
     },
 
     /**
-     * Queues a resync on each prisoner's workflow (signal-with-start), asking it to report back to the batch.
-     * Idempotent: the event id is fixed per (batch run, prisoner), so a retried call is ignored as a duplicate.
+     * Queues a resync on each prisoner's workflow (signal-with-start), asking it to report back to the batch:
+     * from `source`, or else from the resync source switched on now. Idempotent: the event id is fixed per
+     * (batch run, prisoner), so a retried call is ignored as a duplicate.
      */
     async requestBatchResyncs(input: {
       batchWorkflowId: string;
       runKey: string;
       reason: string;
       prisonNumbers: string[];
+      source?: ResyncSource;
     }): Promise<void> {
       const { taskQueue } = Context.current().info;
+      const source = input.source ?? (await deps.switches?.())?.resyncSource ?? 'NOMIS';
       await mapConcurrently(input.prisonNumbers, REQUESTS_IN_FLIGHT, (prisonNumber) =>
         requestSync(deps.temporal, taskQueue, prisonNumber, {
           kind: 'resync',
           reason: input.reason,
           eventId: batchResyncEventId(input.runKey, prisonNumber),
           notify: { workflowId: input.batchWorkflowId },
+          ...(source === 'DPS' ? { source } : {}),
         }),
       );
     },

@@ -8,6 +8,7 @@ import { createMappingActivities } from './mappings';
 import { createNomisActivities } from './nomis';
 import { createReconciliationActivities } from './reconciliation';
 import { createStackCheckActivities } from './stack-check';
+import { createSwitchActivities } from './switches';
 import type { SyncSwitches } from '../common/sync-switches';
 
 export interface ActivityDeps {
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMappingActivities(deps),
     ...createBulkResyncActivities(deps),
     ...createReconciliationActivities(deps),
+    ...createSwitchActivities(deps),
   };
 }
 

@@ -10,6 +10,7 @@ import type { BulkResyncInput, BulkResyncReport } from '../workflows/bulk-resync
 import { bulkResyncWorkflow } from '../workflows/bulk-resync';
 import type { BulkResyncProgress } from '../workflows/messages';
 import { bulkResyncProgressQuery } from '../workflows/messages';
+import type { ResyncSource } from '../common/sync-switches';
 
 // Starting, re-attaching to and watching bulk resync batches; the CLI (bulk-resync.ts) and the tests use it.
 
@@ -21,6 +22,8 @@ export interface BatchRequest {
   concurrency: number;
   ratePerSecond: number;
   redo?: boolean;
+  /** Which side the resyncs copy from; by default the resync source switched on as each is queued. */
+  source?: ResyncSource;
   /** Tuning for tests and very large batches; see BulkResyncInput. */
   failuresKept?: number;
   livenessCheckEvery?: Duration;
@@ -28,10 +31,12 @@ export interface BatchRequest {
 
 export type BatchHandle = WorkflowHandle<typeof bulkResyncWorkflow>;
 
-export function defaultBatchId(request: Pick<BatchRequest, 'prisonNumbers' | 'prisonId'>): string {
-  if (request.prisonId) return `prison-${request.prisonId}`;
+export function defaultBatchId(request: Pick<BatchRequest, 'prisonNumbers' | 'prisonId' | 'source'>): string {
+  // A batch told to copy from one side is another batch than the same prisoners from the other side.
+  const from = request.source ? `-from-${request.source.toLowerCase()}` : '';
+  if (request.prisonId) return `prison-${request.prisonId}${from}`;
   const sorted = [...new Set(request.prisonNumbers ?? [])].sort();
-  return `list-${sorted.length}-${createHash('sha256').update(sorted.join(',')).digest('hex').slice(0, 10)}`;
+  return `list-${sorted.length}-${createHash('sha256').update(sorted.join(',')).digest('hex').slice(0, 10)}${from}`;
 }
 
 /** Starts the batch, or — when a run of the same batch is still going — attaches to that run instead. */
@@ -46,9 +51,9 @@ export async function startOrAttachBatch(
       `batch id "${batchId}" must be 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit`,
     );
   }
-  const what = request.prisonId
-    ? `every prisoner at ${request.prisonId}`
-    : `${request.prisonNumbers?.length} prisoners`;
+  const what =
+    (request.prisonId ? `every prisoner at ${request.prisonId}` : `${request.prisonNumbers?.length} prisoners`) +
+    (request.source ? ` from ${request.source}` : '');
   const input: BulkResyncInput = {
     batchId,
     prisonNumbers: request.prisonId ? undefined : request.prisonNumbers,
@@ -56,6 +61,7 @@ export async function startOrAttachBatch(
     concurrency: request.concurrency,
     ratePerSecond: request.ratePerSecond,
     redo: request.redo,
+    ...(request.source ? { source: request.source } : {}),
     ...(request.failuresKept === undefined ? {} : { failuresKept: request.failuresKept }),
     ...(request.livenessCheckEvery === undefined ? {} : { livenessCheckEvery: request.livenessCheckEvery }),
   };

@@ -16,6 +16,7 @@ Resyncs many prisoners as one durable Temporal batch; the batch goes on if this 
   --concurrency N     prisoners resyncing at once (default BULK_RESYNC_CONCURRENCY or 20)
   --rate N            resyncs started per second at most (default BULK_RESYNC_RATE or 10)
   --redo              also resync prisoners an earlier run of this batch already did
+  --from nomis|dps    which side the resyncs copy from (default: the resync source switched on, npm run switches)
   --attach BATCH_ID   watch a batch started earlier
   --detach            start the batch and exit without watching it`;
 
@@ -50,7 +51,11 @@ function parseArgs(argv: string[], defaults: { concurrency: number; ratePerSecon
     else if (arg === '--concurrency') options.request.concurrency = Math.ceil(positive('--concurrency', value()));
     else if (arg === '--rate') options.request.ratePerSecond = positive('--rate', value());
     else if (arg === '--redo') options.request.redo = true;
-    else if (arg === '--attach') options.attach = value();
+    else if (arg === '--from') {
+      const from = value().toUpperCase();
+      if (from !== 'NOMIS' && from !== 'DPS') throw new UsageError(`--from must be nomis or dps, got "${from}"`);
+      options.request.source = from;
+    } else if (arg === '--attach') options.attach = value();
     else if (arg === '--detach') options.detach = true;
     else if (arg === '--help' || arg === '-h') throw new UsageError('');
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);

@@ -21,6 +21,7 @@ import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { BulkResyncFailure, BulkResyncProgress, ResyncFinished } from './messages';
 import { bulkResyncProgressQuery, resyncFinishedSignal } from './messages';
+import type { ResyncSource } from '../common/sync-switches';
 
 const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
@@ -52,6 +53,8 @@ export interface BulkResyncInput {
   redo?: boolean;
   /** Shown as the reason of every resync, e.g. "reconciliation found drift". */
   reason?: string;
+  /** Which side every resync copies from; by default the resync source switched on when each is queued. */
+  source?: ResyncSource;
   /** How many failures to keep with their reasons (default 100); all are counted and in the database. */
   failuresKept?: number;
   /** How long to wait for a report before checking the window's prisoner workflows are alive (default 2 min). */
@@ -160,7 +163,15 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
       showProgress();
       await temporal.requestBatchResyncs.executeWithOptions(
         { ...TEMPORAL_REQUEST_ACTIVITY, summary: `queue resyncs of ${describeList(prisonNumbers)}` },
-        [{ batchWorkflowId, runKey: s.runKey, reason, prisonNumbers }],
+        [
+          {
+            batchWorkflowId,
+            runKey: s.runKey,
+            reason,
+            prisonNumbers,
+            ...(input.source ? { source: input.source } : {}),
+          },
+        ],
       );
       continue;
     }

@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   log,
   patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -14,8 +15,9 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
 import { alertSyncWorkflowId } from '../common/ids';
-import { DEFERRAL_DELAY, MAX_MAPPING_DEFERRALS } from '../common/retry-policies';
+import { DATABASE_ACTIVITY, DEFERRAL_DELAY, MAX_MAPPING_DEFERRALS } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
@@ -26,6 +28,8 @@ import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal } 
 import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
+
+const switches = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 
 export interface PrisonerSyncInput {
   prisonNumber: string;
@@ -270,7 +274,13 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       log.warn('alert sync failed', { prisonNumber, workflowId, ...describeFailure(err) });
       // The failed run shows what was not applied; a resync behind it brings both systems back in step.
       if (patched(RESYNC_AFTER_FAILED_ALERT_SYNC)) {
-        queue.push({ kind: 'resync', reason: `bring back in step after failed ${workflowId}` });
+        // From the side switched on now: from NOMIS in ADR002's end state would undo DPS users' changes.
+        const source = patched(RECOVERY_RESYNC_FOLLOWS_SWITCH) ? await switches.resyncSourceInForce() : 'NOMIS';
+        queue.push({
+          kind: 'resync',
+          reason: `bring back in step after failed ${workflowId}`,
+          ...(source === 'DPS' ? { source } : {}),
+        });
       }
     }
   }
@@ -292,6 +302,9 @@ export function sourcesInOrder(requests: ResyncRequest[]): ResyncSource[] {
   requests.forEach((r, i) => last.set(r.source ?? 'NOMIS', i));
   return [...last.entries()].sort((a, b) => a[1] - b[1]).map(([source]) => source);
 }
+
+/** That resync copies from the source switched on (older runs always resynced from NOMIS). */
+const RECOVERY_RESYNC_FOLLOWS_SWITCH = 'recovery-resync-follows-switch';
 
 /** A terminal alert-sync failure queues a resync of the prisoner (older runs only recorded it). */
 const RESYNC_AFTER_FAILED_ALERT_SYNC = 'resync-after-failed-alert-sync';

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { requestResync } from '../../adapters/temporal';
+import { startOrAttachBatch } from '../../clients/bulk-batch';
 import { SyncKind } from '../../common/sync-kinds';
 import type { SeedAlert } from '../../simulators/nomis';
 import type { Harness } from '../helpers/harness';
@@ -301,4 +302,74 @@ test('one-way DPS -> NOMIS (ADR002’s end state): a NOMIS user’s new alert is
   } finally {
     await switchesCommand('set', 'nomis-to-dps=on', '--reason', 'back to two-way', '--by', 'tester');
   }
+});
+
+test('one-way: a DPS user’s alert NOMIS refuses fails visibly, and the resync that follows is from DPS, keeping it', async () => {
+  const prisonNumber = await syncedPrisoner();
+  await switchesCommand(
+    'set',
+    'resync-source=dps',
+    'nomis-to-dps=off',
+    '--reason',
+    'ADR002 end state',
+    '--by',
+    'tester',
+  );
+  try {
+    // A NOMIS user's RSS, not copied; then a DPS user's RSS, which NOMIS refuses (an active RSS is on the booking).
+    await harness.control.addNomisAlert(prisonNumber, { alertCode: 'RSS', date: '2024-05-05', comment: 'NOMIS user' });
+    const since = new Date();
+    await harness.control.createDpsAlert(prisonNumber, {
+      alertCode: 'RSS',
+      activeFrom: '2024-05-07',
+      description: 'DPS user',
+    });
+    await eventually(async () => {
+      const result = await prisonerSyncResult(harness, prisonNumber).catch(() => undefined);
+      return result && result.passes.length > 0 ? result : undefined;
+    }, 'the failed alert sync and the resync after it');
+    await waitForPrisonerSync(harness, prisonNumber, since);
+    const result = await prisonerSyncResult(harness, prisonNumber);
+    expect(result.alertSyncs.filter((a) => a.outcome === 'failed').map((a) => a.failure?.type)).toEqual([
+      'NomisConflict',
+    ]);
+    expect(await resyncKinds(prisonNumber, 2)).toEqual([SyncKind.resync, SyncKind.resyncFromDps]);
+    const rss = (await harness.apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts.filter(
+      (a) => a.alertCode.code === 'RSS',
+    );
+    expect(rss.map((a) => a.comment)).toEqual(['DPS user']);
+    expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
+  } finally {
+    await switchesCommand('set', 'nomis-to-dps=on', '--reason', 'back to two-way', '--by', 'tester');
+  }
+});
+
+test('a bulk resync copies from the side switched on, or from the one it is told', async () => {
+  const [a, b] = await Promise.all([syncedPrisoner(), syncedPrisoner()]);
+  await dpsDropsSilently(a!, 'HA');
+  await dpsDropsSilently(b!, 'HA');
+  const fromSwitch = await startOrAttachBatch(harness.client, harness.taskQueue, {
+    prisonNumbers: [a!],
+    concurrency: 2,
+    ratePerSecond: 10,
+  });
+  const told = await startOrAttachBatch(harness.client, harness.taskQueue, {
+    prisonNumbers: [b!],
+    concurrency: 2,
+    ratePerSecond: 10,
+    source: 'NOMIS',
+  });
+  expect(told.batchId).toMatch(/-from-nomis$/);
+  expect(await fromSwitch.handle.result()).toMatchObject({ done: 1, failed: 0 });
+  expect(await told.handle.result()).toMatchObject({ done: 1, failed: 0 });
+  // From DPS, NOMIS lost HA as DPS had; from NOMIS, DPS got HA back.
+  expect(await nomisCodes(a!)).toEqual(['VI', 'XA']);
+  expect((await harness.apis.dps.getPrisonerAlerts(b!)).map((x) => x.alertCode.code).sort()).toEqual([
+    'HA',
+    'VI',
+    'XA',
+  ]);
+  expect(await resyncKinds(a!, 2)).toEqual([SyncKind.resync, SyncKind.resyncFromDps]);
+  expect(await resyncKinds(b!, 2)).toEqual([SyncKind.resync, SyncKind.resync]);
+  for (const p of [a!, b!]) expect(await invariantViolations(harness, p)).toEqual([]);
 });

@@ -1,60 +1,62 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Db } from '../adapters/db';
-import { findMappingByNomisId, findUnmappedNomisAlerts } from '../adapters/db';
+import { findMappingByNomisId, listPrisonerMappings } from '../adapters/db';
 import type { NomisApiClient } from '../adapters/nomis';
 import type { DpsAlert, NomisAlert, ResynchroniseNomisAlertsResponse } from '../common/contract';
 import { SYNC_AUDIT_MODULE } from '../common/contract';
+import type { UnsyncedNomisChange } from '../common/unsynced-nomis-changes';
+import { unsyncedChangeKey, unsyncedNomisChanges } from '../common/unsynced-nomis-changes';
 import { nomisCreateFromDps, nomisUpdateFromDps } from './alert-fields';
 import { classified, orNullIfGone } from './failures';
 import type { SyncSwitches } from '../common/sync-switches';
 
 const signal = () => Context.current().cancellationSignal;
 
-/** A NOMIS alert no mapping row knows, written by a NOMIS user: its copy to DPS has not run yet. */
-export interface UnsyncedNomisAlert {
-  bookingId: number;
-  alertSeq: number;
-  alertCode: string;
-}
-
 export function createNomisActivities(deps: { nomis: NomisApiClient; db: Db; switches?: () => Promise<SyncSwitches> }) {
+  /** NOMIS users' changes to the prisoner that DPS (`dpsAlerts`) does not have yet: reads NOMIS and the mappings. */
+  async function nomisChangesNotInDps(prisonNumber: string, dpsAlerts: DpsAlert[]): Promise<UnsyncedNomisChange[]> {
+    const now = await orNullIfGone(() => deps.nomis.getAlertsToMigrate(prisonNumber, signal()));
+    const current = now?.latestBookingAlerts ?? [];
+    const previous = now?.previousBookingsAlerts ?? [];
+    const mappings = await listPrisonerMappings(deps.db, prisonNumber);
+    const onCurrent = new Set(current.map((a) => `${a.bookingId}/${a.alertSequence}`));
+    const elsewhere = new Map<string, NomisAlert | null>();
+    for (const m of mappings) {
+      const key = `${m.nomisBookingId}/${m.nomisAlertSequence}`;
+      if (m.nomisBookingId !== current[0]?.bookingId || onCurrent.has(key)) continue;
+      elsewhere.set(
+        key,
+        await orNullIfGone(() => deps.nomis.getAlert(m.nomisBookingId, m.nomisAlertSequence, signal())),
+      );
+    }
+    return unsyncedNomisChanges({ current, previous, dpsAlerts, mappings, elsewhere });
+  }
+
   return {
     /**
      * The DPS-driven resync's write (ADR004's future): NOMIS's current booking gets exactly these alerts, with
      * new sequences. Idempotent in effect: a repeat replaces the first attempt's alerts with equal ones.
-     * With `guard`, NOMIS is looked at first: an alert a NOMIS user added since the resync began (not among the
-     * `seenBefore` it read first, no mapping knows it, its copy to DPS has not run yet; not one the resync already
-     * tried to copy) would be deleted by the replace, so the resync is told instead (non-retryable
-     * NomisChangedDuringResync, naming them) to copy them to DPS and read DPS again. Alerts already there when the
-     * resync began are NOMIS's own copies (a new booking's, a merge's) or changes queued before the resync: the
-     * replace is meant to override them. None are looked for while NOMIS -> DPS is switched off.
+     * With `guard`, NOMIS is looked at first: what NOMIS users created, edited or deleted that the sync has not
+     * copied to DPS yet (common/unsynced-nomis-changes.ts) would be overridden by the replace, so the resync is
+     * told instead (non-retryable NomisChangedDuringResync, naming them; not those it already tried to copy) to
+     * copy them to DPS and read DPS again. None are looked for while NOMIS -> DPS is switched off.
      * Null when NOMIS holds no booking for the prisoner and `bookingsMovedAway` says why (contract §3).
      */
     async resynchroniseNomisAlerts(input: {
       prisonNumber: string;
       alerts: DpsAlert[];
       bookingsMovedAway?: boolean;
-      guard?: { seenBefore: string[]; knownUnsynced: string[] };
+      guard?: { knownUnsynced: string[] };
     }): Promise<ResynchroniseNomisAlertsResponse | null> {
       const { prisonNumber } = input;
       if (input.guard && (await deps.switches?.())?.nomisToDps !== false) {
-        const current = input.bookingsMovedAway
-          ? await orNullIfGone(() => deps.nomis.getAlertsToMigrate(prisonNumber, signal()))
-          : await classified(() => deps.nomis.getAlertsToMigrate(prisonNumber, signal()));
-        const known = new Set([...input.guard.seenBefore, ...input.guard.knownUnsynced]);
-        // DPS already holds an alert like it (e.g. NOMIS's copy onto a new booking): nothing to lose.
-        const inDps = new Set(input.alerts.map((a) => `${a.alertCode.code}|${a.activeFrom}|${a.activeTo ?? ''}`));
-        const byUsers = (current?.latestBookingAlerts ?? []).filter(
-          (a) =>
-            !a.audit.auditModuleName?.startsWith(SYNC_AUDIT_MODULE) &&
-            !inDps.has(`${a.alertCode.code}|${a.date}|${a.expiryDate ?? ''}`),
+        const known = new Set(input.guard.knownUnsynced);
+        const arrived = (await nomisChangesNotInDps(prisonNumber, input.alerts)).filter(
+          (c) => !known.has(unsyncedChangeKey(c)),
         );
-        const arrived = (await findUnmappedNomisAlerts(deps.db, byUsers))
-          .map((a) => ({ bookingId: a.bookingId, alertSeq: a.alertSequence, alertCode: a.alertCode.code }))
-          .filter((a) => !known.has(`${a.bookingId}/${a.alertSeq}`));
         if (arrived.length > 0) {
           throw ApplicationFailure.nonRetryable(
-            `NOMIS alerts ${arrived.map((a) => `${a.bookingId}/${a.alertSeq} (${a.alertCode})`).join(', ')} of ${prisonNumber} are not in DPS yet: copying them there before replacing NOMIS`,
+            `NOMIS users' changes to ${prisonNumber} are not in DPS yet: ${arrived.map((c) => `${c.action} ${c.bookingId}/${c.alertSeq} (${c.alertCode})`).join(', ')}; copying them there before replacing NOMIS`,
             'NomisChangedDuringResync',
             arrived,
           );
@@ -67,9 +69,10 @@ export function createNomisActivities(deps: { nomis: NomisApiClient; db: Db; swi
         log.info('NOMIS holds no booking for the prisoner any more: nothing to resynchronise', { prisonNumber });
         return null;
       }
-      if (created.length !== request.length) {
+      // In request order, one for one: the mappings pair them by position.
+      if (created.length !== request.length || created.some((c, i) => c.alertCode.code !== request[i]!.alertCode)) {
         throw new Error(
-          `NOMIS resynchronise of ${prisonNumber} answered ${created.length} alerts for ${request.length} sent`,
+          `NOMIS resynchronise of ${prisonNumber} answered ${created.map((c) => c.alertCode.code).join(',')} for ${request.map((r) => r.alertCode).join(',')} sent`,
         );
       }
       log.info('resynchronised NOMIS alerts from DPS', { prisonNumber, alertCount: created.length });

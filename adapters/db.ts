@@ -185,25 +185,6 @@ export async function findUnmappedDpsAlertIds(db: Db, dpsAlertIds: string[]): Pr
   return dpsAlertIds.filter((id) => !known.has(id));
 }
 
-/** Of these NOMIS alerts, the ones no mapping row knows. */
-export async function findUnmappedNomisAlerts<T extends { bookingId: number; alertSequence: number }>(
-  db: Db,
-  alerts: T[],
-): Promise<T[]> {
-  if (alerts.length === 0) return [];
-  const mapped = await db('alert_mappings')
-    .whereIn(
-      ['nomis_booking_id', 'nomis_alert_sequence'],
-      alerts.map((a) => [a.bookingId, a.alertSequence]),
-    )
-    .select<Array<{ nomis_booking_id: string | number; nomis_alert_sequence: number }>>(
-      'nomis_booking_id',
-      'nomis_alert_sequence',
-    );
-  const known = new Set(mapped.map((row) => `${Number(row.nomis_booking_id)}/${row.nomis_alert_sequence}`));
-  return alerts.filter((a) => !known.has(`${a.bookingId}/${a.alertSequence}`));
-}
-
 export async function findMappingByDpsAlertId(db: Db, dpsAlertId: string): Promise<AlertMapping | undefined> {
   const row = await db<MappingRow>('alert_mappings').where({ dps_alert_id: dpsAlertId }).first();
   return row && toMapping(row);
@@ -322,8 +303,11 @@ interface SwitchesRow {
 }
 
 function toSwitches(row: SwitchesRow): RecordedSyncSwitches {
+  if (row.resync_source !== 'DPS' && row.resync_source !== 'NOMIS') {
+    throw new Error(`sync_switches row ${row.id}: resync_source is "${row.resync_source}", not NOMIS or DPS`);
+  }
   return {
-    resyncSource: row.resync_source === 'DPS' ? 'DPS' : 'NOMIS',
+    resyncSource: row.resync_source,
     nomisToDps: row.nomis_to_dps,
     dpsToNomis: row.dps_to_nomis,
     changedBy: row.changed_by,

@@ -50,10 +50,12 @@ export class LiveSwitches {
 
   async get(): Promise<SyncSwitches> {
     if (this.last && this.now() - this.last.readAt < this.ttlMs) return this.last.value;
-    // One read at a time, however many messages ask at once.
+    // One read at a time, however many messages ask at once. Aged from when the read began: a read that began
+    // before a change and ended after it must not count as fresh for a whole cache time after the change.
+    const startedAt = this.now();
     this.reading ??= this.read()
       .then((value) => {
-        this.last = { value, readAt: this.now() };
+        this.last = { value, readAt: startedAt };
         return value;
       })
       .catch((err: unknown) => {

@@ -101,6 +101,12 @@ export async function nomisAlertToDpsWorkflow(input: AlertSyncInput<NomisChange>
     return { outcome: 'created', dpsAlertId, bookingId, alertSeq };
   }
   if (change.action === 'DELETED' && patched(NOMIS_DELETE_CHECKS_NOMIS)) return copyNomisDelete(input, mapping);
+  if (!mapping && change.action === 'UPDATED' && patched(UPDATE_OF_GONE_ALERT_CHECKS_NOMIS)) {
+    // No mapping may mean its create has not been copied yet (wait for it), or that the alert is gone: deleted
+    // (its delete follows) or replaced by a resync from DPS, which copied NOMIS users' edits before replacing.
+    const alert = await api.getNomisAlert({ bookingId, alertSeq });
+    if (!alert) return { outcome: 'skipped', why: `NOMIS alert ${key} no longer exists: nothing to copy` };
+  }
   if (!mapping) return mappingMissing(input, key);
   if (change.action === 'UPDATED') {
     const alert = await api.getNomisAlert({ bookingId, alertSeq });
@@ -116,6 +122,9 @@ export async function nomisAlertToDpsWorkflow(input: AlertSyncInput<NomisChange>
   log.info('NOMIS alert deletion copied to DPS', { prisonNumber, bookingId, alertSeq, dpsAlertId: mapping.dpsAlertId });
   return { outcome: 'deleted', dpsAlertId: mapping.dpsAlertId, bookingId, alertSeq };
 }
+
+/** An update without a mapping asks NOMIS whether the alert still exists (older runs waited for a mapping). */
+const UPDATE_OF_GONE_ALERT_CHECKS_NOMIS = 'update-of-gone-alert-checks-nomis';
 
 /** NOMIS deletes are checked against NOMIS itself (added with the "lose nothing" fixes; older runs did not). */
 const NOMIS_DELETE_CHECKS_NOMIS = 'nomis-delete-checks-nomis';

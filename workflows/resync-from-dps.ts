@@ -10,14 +10,14 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
-import type { UnsyncedNomisAlert } from '../activities/nomis';
+import type { UnsyncedNomisChange } from '../common/unsynced-nomis-changes';
+import { unsyncedChangeKey } from '../common/unsynced-nomis-changes';
 import { dpsAlertAsResyncAlert, mergedDpsAlerts } from '../common/alerts';
 import { alertSyncWorkflowId } from '../common/ids';
 import {
   DPS_READ_ACTIVITY,
   DPS_RESYNC_ACTIVITY,
   MAPPING_WRITE_ACTIVITY,
-  NOMIS_READ_ACTIVITY,
   NOMIS_RESYNC_ACTIVITY,
 } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
@@ -30,7 +30,6 @@ import { isResetRun, syncThroughQueue } from './through-queue';
 const dpsRead = proxyActivities<SyncActivities>(DPS_READ_ACTIVITY);
 const dpsWrite = proxyActivities<SyncActivities>(DPS_RESYNC_ACTIVITY);
 const nomis = proxyActivities<SyncActivities>(NOMIS_RESYNC_ACTIVITY);
-const nomisRead = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const mappings = proxyActivities<SyncActivities>(MAPPING_WRITE_ACTIVITY);
 
 /** How often a resync reads DPS again because a user changed one side under it. */
@@ -65,13 +64,19 @@ export async function resyncFromDpsWorkflow(input: PrisonerResyncInput): Promise
         source: 'DPS',
         reason: retry,
         ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}),
-        ...(removedPrisonNumbers[0] ? { removedPrisonNumber: removedPrisonNumbers[0] } : {}),
       },
+      // One request per merged-away prisoner: the queue coalesces them into one merge from DPS.
+      ...removedPrisonNumbers.map((removed) => ({
+        kind: 'resync' as const,
+        source: 'DPS' as const,
+        reason: retry,
+        removedPrisonNumber: removed,
+      })),
     ]);
     return { reasons, alertCount: report.alertCount ?? 0, removedPrisonNumbers };
   }
 
-  // NOMIS users' new alerts already copied to DPS by this resync (or tried: a refusal fails visibly on its own).
+  // NOMIS users' changes already copied to DPS by this resync (or tried: a refusal fails visibly on its own).
   const pushed = new Set<string>();
   for (let read = 1; ; read++) {
     try {
@@ -83,14 +88,14 @@ export async function resyncFromDpsWorkflow(input: PrisonerResyncInput): Promise
       const type = failureType(err);
       if (read >= MAX_READS || (type !== 'NomisChangedDuringResync' && type !== 'DpsChangedDuringResync')) throw err;
       log.warn('NOMIS or DPS changed under the resync from DPS; reading DPS again', { prisonNumber, read, type });
-      // NOMIS users' new alerts the replace would have deleted: copy each to DPS first (its own visible run), so
-      // that the next read of DPS has them and NOMIS keeps them. A DPS user's new alert needs no copy: the next
-      // read of DPS has it.
-      for (const alert of unsyncedNomisAlertsIn(err)) {
-        const key = `${alert.bookingId}/${alert.alertSeq}`;
+      // NOMIS users' changes the replace would have overridden: copy each to DPS first (its own visible run), so
+      // that the next read of DPS has them and NOMIS keeps them. A DPS user's change needs no copy: the next read
+      // of DPS has it.
+      for (const change of unsyncedNomisChangesIn(err)) {
+        const key = unsyncedChangeKey(change);
         if (pushed.has(key)) continue;
         pushed.add(key);
-        await copyNomisAlertToDps(prisonNumber, alert);
+        await copyNomisChangeToDps(prisonNumber, change);
       }
     }
   }
@@ -98,12 +103,6 @@ export async function resyncFromDpsWorkflow(input: PrisonerResyncInput): Promise
 
 async function resyncOnce(input: PrisonerResyncInput, pushed: Set<string>): Promise<number> {
   const { prisonNumber, removedPrisonNumbers } = input;
-  // 0. What NOMIS's current booking holds before: an alert that appears after this is a NOMIS user's, and the
-  //    replace must not delete it unseen. (A 404 fails the run, unless the prisoner's bookings went elsewhere.)
-  const nomisBefore = await nomisRead.getCurrentBookingAlerts.executeWithOptions(
-    { ...NOMIS_READ_ACTIVITY, summary: `read NOMIS alerts of ${prisonNumber} before` },
-    [{ prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) }],
-  );
   // 1. What DPS holds: the prisoner's alerts, and for a merge the removed prisoners' too.
   const own = await dpsRead.getPrisonerDpsAlerts.executeWithOptions(
     { ...DPS_READ_ACTIVITY, summary: `read DPS alerts of ${prisonNumber}` },
@@ -127,7 +126,7 @@ async function resyncOnce(input: PrisonerResyncInput, pushed: Set<string>): Prom
       {
         prisonNumber,
         alerts,
-        guard: { seenBefore: nomisBefore.map((a) => `${a.bookingId}/${a.alertSequence}`), knownUnsynced: [...pushed] },
+        guard: { knownUnsynced: [...pushed] },
         ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}),
       },
     ],
@@ -194,45 +193,48 @@ function replaceMappings(
   );
 }
 
-/** A NOMIS user's new alert, copied to DPS as its event would: a child run of its own, failing visibly. */
-async function copyNomisAlertToDps(prisonNumber: string, alert: UnsyncedNomisAlert): Promise<void> {
-  const key = `nomis-${alert.bookingId}-${alert.alertSeq}`;
+/** A NOMIS user's change, copied to DPS as its event would: a child run of its own, failing visibly. */
+async function copyNomisChangeToDps(prisonNumber: string, change: UnsyncedNomisChange): Promise<void> {
+  const key = `nomis-${change.bookingId}-${change.alertSeq}`;
   try {
     await executeChild(nomisAlertToDpsWorkflow, {
-      workflowId: alertSyncWorkflowId(prisonNumber, `${key}-created`, uuid4().slice(0, 8)),
+      workflowId: alertSyncWorkflowId(prisonNumber, `${key}-${change.action.toLowerCase()}`, uuid4().slice(0, 8)),
       args: [
         {
           prisonNumber,
           change: {
             direction: 'NOMIS_TO_DPS',
-            action: 'CREATED',
-            bookingId: alert.bookingId,
-            alertSeq: alert.alertSeq,
-            alertCode: alert.alertCode,
+            action: change.action,
+            bookingId: change.bookingId,
+            alertSeq: change.alertSeq,
+            alertCode: change.alertCode,
           },
-          finalAttempt: false,
+          finalAttempt: true,
         },
       ],
-      staticSummary: `NOMIS alert ${alert.bookingId}/${alert.alertSeq} ${alert.alertCode} created, copied before the resync from DPS (${prisonNumber})`,
+      staticSummary: `NOMIS alert ${change.bookingId}/${change.alertSeq} ${change.alertCode} ${change.action.toLowerCase()} by a NOMIS user, copied before the resync from DPS (${prisonNumber})`,
     });
   } catch (err) {
     // Its own failed run shows why; DPS stays authoritative for the resync.
     if (!(err instanceof ChildWorkflowFailure)) throw err;
-    log.warn('could not copy a NOMIS user alert to DPS before the resync from DPS', { prisonNumber, key });
+    log.warn('could not copy a NOMIS user change to DPS before the resync from DPS', { prisonNumber, key });
   }
 }
 
-/** The NOMIS alerts a NomisChangedDuringResync failure names (its details). */
-function unsyncedNomisAlertsIn(err: unknown): UnsyncedNomisAlert[] {
+/** The NOMIS users' changes a NomisChangedDuringResync failure names (its details). */
+function unsyncedNomisChangesIn(err: unknown): UnsyncedNomisChange[] {
   if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)) return [];
   if (err.cause.type !== 'NomisChangedDuringResync') return [];
   const [listed] = err.cause.details ?? [];
-  return Array.isArray(listed) ? listed.filter(isUnsyncedNomisAlert) : [];
+  return Array.isArray(listed) ? listed.filter(isUnsyncedNomisChange) : [];
 }
 
-function isUnsyncedNomisAlert(value: unknown): value is UnsyncedNomisAlert {
-  const alert = value as Partial<UnsyncedNomisAlert> | null;
+function isUnsyncedNomisChange(value: unknown): value is UnsyncedNomisChange {
+  const change = value as Partial<UnsyncedNomisChange> | null;
   return (
-    typeof alert?.bookingId === 'number' && typeof alert.alertSeq === 'number' && typeof alert.alertCode === 'string'
+    (change?.action === 'CREATED' || change?.action === 'UPDATED' || change?.action === 'DELETED') &&
+    typeof change.bookingId === 'number' &&
+    typeof change.alertSeq === 'number' &&
+    typeof change.alertCode === 'string'
   );
 }

@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
-import { kafkaConnectionOptions } from '../../adapters/kafka';
-import { startSimulators } from '../../simulators';
 import type { Simulators } from '../../simulators';
 import { SimulatorControl } from '../../simulators/control-client';
-import { AppProcesses, httpGet, untilHealthy, untilUnready } from '../helpers/app-processes';
+import { AppProcesses, appEnv, httpGet, untilHealthy, untilUnready } from '../helpers/app-processes';
+import { startTestSimulators } from '../helpers/harness';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { config, eventually, uniqueSuffix } from '../helpers/stack';
 
@@ -40,27 +39,17 @@ function sample(metrics: string, name: string, labels: Record<string, string> = 
 }
 
 beforeAll(async () => {
-  simulators = await startSimulators({
-    nomisPort: 0,
-    dpsPort: 0,
-    authPort: 0,
-    kafka: { ...kafkaConnectionOptions(config), topics },
-    firstBookingId: randomInt(2_000_000, 2_000_000_000),
-  });
+  simulators = await startTestSimulators(topics);
   control = new SimulatorControl(simulators.urls);
-  processes = new AppProcesses({
-    TEMPORAL_ADDRESS: config.temporal.address,
-    KAFKA_BROKERS: config.kafka.brokers.join(','),
-    DATABASE_URL: config.postgres.url,
-    TEMPORAL_TASK_QUEUE: `alerts-sync-${suffix}`,
-    KAFKA_TOPIC_OFFENDER_EVENTS: topics.offenderEvents,
-    KAFKA_TOPIC_DOMAIN_EVENTS: topics.domainEvents,
-    KAFKA_TOPIC_DLQ: topics.dlq,
-    KAFKA_CONSUMER_GROUP: `alerts-sync-router-${suffix}`,
-    NOMIS_API_URL: simulators.urls.nomis,
-    DPS_API_URL: simulators.urls.dps,
-    HMPPS_AUTH_URL: simulators.urls.auth,
-  });
+  processes = new AppProcesses(
+    appEnv({
+      temporalAddress: config.temporal.address,
+      taskQueue: `alerts-sync-${suffix}`,
+      topics,
+      consumerGroup: `alerts-sync-router-${suffix}`,
+      apis: simulators.urls,
+    }),
+  );
   worker = processes.start('workers/main.ts', { WORKER_HEALTH_PORT: String(workerPort), SHUTDOWN_GRACE: '10s' });
   router = processes.start('clients/event-router.ts', { ROUTER_HEALTH_PORT: String(routerPort) });
 });

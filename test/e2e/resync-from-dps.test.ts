@@ -200,6 +200,24 @@ function switchesCommand(...args: string[]): Promise<string> {
   });
 }
 
+/** ADR002's end state, switched on for `run` with the operator's command, and back to two-way after. */
+async function inOneWayEndState(run: () => Promise<void>): Promise<void> {
+  await switchesCommand(
+    'set',
+    'resync-source=dps',
+    'nomis-to-dps=off',
+    '--reason',
+    'ADR002 end state',
+    '--by',
+    'tester',
+  );
+  try {
+    await run();
+  } finally {
+    await switchesCommand('set', 'nomis-to-dps=on', '--reason', 'back to two-way', '--by', 'tester');
+  }
+}
+
 test('switches flipped while events flow: each change applies from the next event on, and nothing is lost', async () => {
   const prisoners = await Promise.all([1, 2, 3, 4, 5, 6].map(() => syncedPrisoner()));
   const [first, second, third, fourth, ...busy] = prisoners as [string, string, string, string, string, string];
@@ -275,16 +293,7 @@ test('switches flipped while events flow: each change applies from the next even
 
 test('one-way DPS -> NOMIS (ADR002’s end state): a NOMIS user’s new alert is not copied, a DPS user’s still reaches NOMIS', async () => {
   const prisonNumber = await syncedPrisoner();
-  await switchesCommand(
-    'set',
-    'resync-source=dps',
-    'nomis-to-dps=off',
-    '--reason',
-    'ADR002 end state',
-    '--by',
-    'tester',
-  );
-  try {
+  await inOneWayEndState(async () => {
     let since = new Date();
     await harness.control.addNomisAlert(prisonNumber, { alertCode: 'RSS', date: '2024-05-05', comment: 'NOMIS user' });
     await harness.control.createDpsAlert(prisonNumber, { alertCode: 'PEEP', activeFrom: '2024-05-06' });
@@ -299,23 +308,12 @@ test('one-way DPS -> NOMIS (ADR002’s end state): a NOMIS user’s new alert is
     await waitForPrisonerSync(harness, prisonNumber, since);
     expect(await nomisCodes(prisonNumber)).toEqual(['HA', 'PEEP', 'VI', 'XA']);
     expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
-  } finally {
-    await switchesCommand('set', 'nomis-to-dps=on', '--reason', 'back to two-way', '--by', 'tester');
-  }
+  });
 });
 
 test('one-way: a DPS user’s alert NOMIS refuses fails visibly, and the resync that follows is from DPS, keeping it', async () => {
   const prisonNumber = await syncedPrisoner();
-  await switchesCommand(
-    'set',
-    'resync-source=dps',
-    'nomis-to-dps=off',
-    '--reason',
-    'ADR002 end state',
-    '--by',
-    'tester',
-  );
-  try {
+  await inOneWayEndState(async () => {
     // A NOMIS user's RSS, not copied; then a DPS user's RSS, which NOMIS refuses (an active RSS is on the booking).
     await harness.control.addNomisAlert(prisonNumber, { alertCode: 'RSS', date: '2024-05-05', comment: 'NOMIS user' });
     const since = new Date();
@@ -339,9 +337,7 @@ test('one-way: a DPS user’s alert NOMIS refuses fails visibly, and the resync 
     );
     expect(rss.map((a) => a.comment)).toEqual(['DPS user']);
     expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
-  } finally {
-    await switchesCommand('set', 'nomis-to-dps=on', '--reason', 'back to two-way', '--by', 'tester');
-  }
+  });
 });
 
 test('a bulk resync copies from the side switched on, or from the one it is told', async () => {
@@ -372,4 +368,33 @@ test('a bulk resync copies from the side switched on, or from the one it is told
   expect(await resyncKinds(a!, 2)).toEqual([SyncKind.resync, SyncKind.resyncFromDps]);
   expect(await resyncKinds(b!, 2)).toEqual([SyncKind.resync, SyncKind.resync]);
   for (const p of [a!, b!]) expect(await invariantViolations(harness, p)).toEqual([]);
+});
+
+test('from DPS, NOMIS users’ new alert, edit and delete not yet copied reach DPS before NOMIS is replaced', async () => {
+  const prisonNumber = await syncedPrisoner();
+  // Their events are skipped while the direction is off: as if still on their way when the resync runs.
+  await harness.setSwitches({ nomisToDps: false });
+  const alerts = (await harness.apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts;
+  const find = (code: string) => alerts.find((a) => a.alertCode.code === code)!;
+  await harness.control.addNomisAlert(prisonNumber, { alertCode: 'RSS', date: '2024-05-05', comment: 'new in NOMIS' });
+  await harness.control.updateNomisAlert(find('XA').bookingId, find('XA').alertSequence, {
+    comment: 'edited in NOMIS',
+  });
+  await harness.control.deleteNomisAlert(find('HA').bookingId, find('HA').alertSequence);
+  await harness.setSwitches({ nomisToDps: true });
+
+  const since = new Date();
+  await requestResync(harness.client, harness.taskQueue, prisonNumber, 'operator, from DPS', 'DPS');
+  await waitForPrisonerSync(harness, prisonNumber, since);
+
+  const dps = await harness.apis.dps.getPrisonerAlerts(prisonNumber);
+  expect(dps.map((a) => `${a.alertCode.code} ${a.description}`).sort()).toEqual([
+    'RSS new in NOMIS',
+    'VI victim of assault',
+    'XA edited in NOMIS',
+  ]);
+  expect(await nomisCodes(prisonNumber)).toEqual(['RSS', 'VI', 'XA']);
+  expect(await invariantViolations(harness, prisonNumber)).toEqual([]);
+  const result = await prisonerSyncResult(harness, prisonNumber);
+  expect(result.failedResyncs).toEqual([]);
 });

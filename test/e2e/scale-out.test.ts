@@ -6,16 +6,14 @@ import type { Admin } from 'kafkajs';
 import { createApiClients } from '../../adapters/clients';
 import type { ApiClients } from '../../adapters/clients';
 import type { Db } from '../../adapters/db';
-import { kafkaConnectionOptions } from '../../adapters/kafka';
 import { startOrAttachBatch, watchBatch } from '../../clients/bulk-batch';
 import { TEMPORAL_SERVER_BIN } from '../../infra/stack';
 import type { TemporalBeside } from '../../infra/temporal-beside';
 import { startTemporalBeside } from '../../infra/temporal-beside';
-import { startSimulators } from '../../simulators';
 import type { Simulators } from '../../simulators';
 import { SimulatorControl } from '../../simulators/control-client';
-import { AppProcesses, untilHealthy } from '../helpers/app-processes';
-import { prisonersOutOfSync, seedPrisoners } from '../helpers/harness';
+import { AppProcesses, appEnv, untilHealthy } from '../helpers/app-processes';
+import { prisonersOutOfSync, seedPrisoners, startTestSimulators } from '../helpers/harness';
 import { config, eventually, kafka, migratedDb, temporalClient, uniqueSuffix } from '../helpers/stack';
 
 // Scale-out on the production-like Temporal (the full server on PostgreSQL, several history shards): two workers
@@ -54,13 +52,7 @@ beforeAll(async () => {
     throw new Error('The full Temporal server is not built: run PROVISION_TEMPORAL_SERVER=1 infra/provision.sh');
   }
   server = await startTemporalBeside(config, { name: 'temporal-scale-out', kind: 'server', portOffset: 200 });
-  simulators = await startSimulators({
-    nomisPort: 0,
-    dpsPort: 0,
-    authPort: 0,
-    kafka: { ...kafkaConnectionOptions(config), topics },
-    firstBookingId: randomInt(2_000_000, 2_000_000_000),
-  });
+  simulators = await startTestSimulators(topics);
   control = new SimulatorControl(simulators.urls);
   apis = createApiClients({
     ...config.apis,
@@ -73,19 +65,15 @@ beforeAll(async () => {
   temporal = await temporalClient(server.config.temporal.address);
   admin = kafka(`admin-${suffix}`).admin();
   await admin.connect();
-  processes = new AppProcesses({
-    TEMPORAL_ADDRESS: server.config.temporal.address,
-    KAFKA_BROKERS: config.kafka.brokers.join(','),
-    DATABASE_URL: config.postgres.url,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    KAFKA_TOPIC_OFFENDER_EVENTS: topics.offenderEvents,
-    KAFKA_TOPIC_DOMAIN_EVENTS: topics.domainEvents,
-    KAFKA_TOPIC_DLQ: topics.dlq,
-    KAFKA_CONSUMER_GROUP: consumerGroup,
-    NOMIS_API_URL: simulators.urls.nomis,
-    DPS_API_URL: simulators.urls.dps,
-    HMPPS_AUTH_URL: simulators.urls.auth,
-  });
+  processes = new AppProcesses(
+    appEnv({
+      temporalAddress: server.config.temporal.address,
+      taskQueue,
+      topics,
+      consumerGroup,
+      apis: simulators.urls,
+    }),
+  );
   // Started together, as a Deployment's replicas are: both routers may try to create the topics at once.
   for (const n of [0, 1]) {
     workers.push(processes.start('workers/main.ts', { WORKER_HEALTH_PORT: String(healthPort + n) }));

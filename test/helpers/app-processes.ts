@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { eventually } from './stack';
+import type { SimulatorUrls } from '../../simulators/control-client';
+import { config, eventually } from './stack';
 
 // The worker and the router as they run in a pod: real processes started from their entry points, probed over
 // HTTP, stopped with SIGTERM as Kubernetes does or killed outright.
@@ -10,6 +11,29 @@ import { eventually } from './stack';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 export type AppEntry = 'workers/main.ts' | 'clients/event-router.ts';
+
+/** What every worker and router of one test deployment is told: where everything is, and its own names. */
+export function appEnv(options: {
+  temporalAddress: string;
+  taskQueue: string;
+  topics: { offenderEvents: string; domainEvents: string; dlq: string };
+  consumerGroup: string;
+  apis: SimulatorUrls;
+}): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    DATABASE_URL: config.postgres.url,
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    KAFKA_TOPIC_OFFENDER_EVENTS: options.topics.offenderEvents,
+    KAFKA_TOPIC_DOMAIN_EVENTS: options.topics.domainEvents,
+    KAFKA_TOPIC_DLQ: options.topics.dlq,
+    KAFKA_CONSUMER_GROUP: options.consumerGroup,
+    NOMIS_API_URL: options.apis.nomis,
+    DPS_API_URL: options.apis.dps,
+    HMPPS_AUTH_URL: options.apis.auth,
+  };
+}
 
 export class AppProcesses {
   private readonly children: ChildProcess[] = [];

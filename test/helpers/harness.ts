@@ -54,6 +54,18 @@ export interface HarnessOptions {
   switches?: Partial<SyncSwitches>;
 }
 
+/** NOMIS, DPS and Auth simulators publishing to these topics of the test stack's Kafka, on free ports. */
+export function startTestSimulators(topics: { offenderEvents: string; domainEvents: string }): Promise<Simulators> {
+  return startSimulators({
+    nomisPort: 0,
+    dpsPort: 0,
+    authPort: 0,
+    kafka: { ...kafkaConnectionOptions(config), topics },
+    // The mapping table is shared by every test file and run: keep this simulator's bookingIds apart.
+    firstBookingId: randomInt(2_000_000, 2_000_000_000),
+  });
+}
+
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   const suffix = `${name}-${uniqueSuffix()}`;
   const topics = {
@@ -62,14 +74,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     dlq: `alerts-sync.dlq.${suffix}`,
   };
   const taskQueue = `alerts-sync-${suffix}`;
-  const simulators = await startSimulators({
-    nomisPort: 0,
-    dpsPort: 0,
-    authPort: 0,
-    kafka: { ...kafkaConnectionOptions(config), topics },
-    // The mapping table is shared by every test file and run: keep this simulator's bookingIds apart.
-    firstBookingId: randomInt(2_000_000, 2_000_000_000),
-  });
+  const simulators = await startTestSimulators(topics);
   const control = new SimulatorControl(simulators.urls);
   const db = await migratedDb();
   const apis = createApiClients({

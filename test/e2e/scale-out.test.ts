@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Admin } from 'kafkajs';
 import { createApiClients } from '../../adapters/clients';
 import type { ApiClients } from '../../adapters/clients';
@@ -119,10 +120,40 @@ async function consumerLag(): Promise<number> {
   return lag;
 }
 
-function countWorkflows(status: 'Running' | 'Failed' | 'Terminated' | 'TimedOut'): Promise<number> {
+function countWorkflows(status: 'Running'): Promise<number> {
   return temporal.client.workflow
     .count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "${status}"`)
     .then((r) => r.count);
+}
+
+interface EndedBadly {
+  workflowId: string;
+  status: string;
+  /** The innermost ApplicationFailure's type, if typed. */
+  type?: string;
+  message: string;
+}
+
+/** Every run on the queue that failed, was terminated or timed out, with its typed reason. */
+async function endedBadly(): Promise<EndedBadly[]> {
+  const found: EndedBadly[] = [];
+  const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus IN ("Failed", "Terminated", "TimedOut")`;
+  for await (const run of temporal.client.workflow.list({ query })) {
+    const failure = await temporal.client.workflow
+      .getHandle(run.workflowId, run.runId)
+      .result()
+      .then(
+        () => ({ message: 'no failure' }),
+        (err: unknown) => {
+          let cause = err instanceof Error ? err : undefined;
+          while (cause?.cause instanceof Error) cause = cause.cause;
+          const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+          return { type, message: cause?.message ?? String(err) };
+        },
+      );
+    found.push({ workflowId: run.workflowId, status: run.status.name, ...failure });
+  }
+  return found;
 }
 
 interface UserChange {
@@ -133,19 +164,19 @@ interface UserChange {
 }
 
 /**
- * Users at work on both sides while the batch runs: NOMIS users anywhere (NOMIS is what a resync copies), DPS
- * users on prisoners whose resync has written DPS (a DPS edit racing a resync's own write is the lose-nothing
- * suite's subject, and fails visibly by design). One change per prisoner, alternating create and update.
+ * Users at work on both sides while the batch runs: NOMIS users add alerts anywhere (NOMIS is what a resync
+ * copies); edits on either side and DPS users' new alerts go to prisoners whose resync has written DPS. One change
+ * per prisoner.
  */
 class Users {
   readonly changes: UserChange[] = [];
   private readonly nomisSide: string[];
-  private readonly dpsSide: string[];
+  private readonly syncedSide: string[];
   private stopped = false;
 
   constructor(prisoners: string[]) {
     this.nomisSide = prisoners.filter((_, i) => i % 2 === 0);
-    this.dpsSide = prisoners.filter((_, i) => i % 2 === 1);
+    this.syncedSide = prisoners.filter((_, i) => i % 2 === 1);
   }
 
   async run(intervalMs: number): Promise<void> {
@@ -163,35 +194,33 @@ class Users {
 
   private async change(n: number): Promise<void> {
     const text = `scale-out change ${n}`;
-    const dpsPrisoner = n % 2 === 1 ? await this.nextResyncedDpsPrisoner() : undefined;
-    if (dpsPrisoner) {
-      const [alert] = await apis.dps.getPrisonerAlerts(dpsPrisoner);
-      if (n % 4 === 1) {
-        await control.createDpsAlert(dpsPrisoner, { alertCode: 'RCP', activeFrom: '2024-09-02', description: text });
-        this.changes.push({ prisonNumber: dpsPrisoner, what: 'DPS create', text });
-      } else {
-        await control.updateDpsAlert(alert!.alertUuid, { description: text });
-        this.changes.push({ prisonNumber: dpsPrisoner, what: 'DPS update', text });
-      }
-      return;
-    }
-    const prisonNumber = this.nomisSide.shift();
-    if (!prisonNumber) return this.stop();
-    if (n % 4 < 2) {
+    // Edits, and DPS users' alerts, only where the resync has reached: before a bulk resync the estate is in
+    // step, and an edit of an alert nothing maps yet waits for its create and then fails, by design.
+    const synced = n % 4 === 0 ? undefined : await this.nextResyncedPrisoner();
+    if (synced && n % 4 === 1) {
+      await control.createDpsAlert(synced, { alertCode: 'RCP', activeFrom: '2024-09-02', description: text });
+      this.changes.push({ prisonNumber: synced, what: 'DPS create', text });
+    } else if (synced && n % 4 === 2) {
+      const [alert] = (await apis.nomis.getAlertsToMigrate(synced)).latestBookingAlerts;
+      await control.updateNomisAlert(alert!.bookingId, alert!.alertSequence, { comment: text });
+      this.changes.push({ prisonNumber: synced, what: 'NOMIS update', text });
+    } else if (synced) {
+      const [alert] = await apis.dps.getPrisonerAlerts(synced);
+      await control.updateDpsAlert(alert!.alertUuid, { description: text });
+      this.changes.push({ prisonNumber: synced, what: 'DPS update', text });
+    } else {
+      const prisonNumber = this.nomisSide.shift();
+      if (!prisonNumber) return this.stop();
       await control.addNomisAlert(prisonNumber, { alertCode: 'RCP', date: '2024-09-01', comment: text });
       this.changes.push({ prisonNumber, what: 'NOMIS create', text });
-    } else {
-      const [alert] = (await apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts;
-      await control.updateNomisAlert(alert!.bookingId, alert!.alertSequence, { comment: text });
-      this.changes.push({ prisonNumber, what: 'NOMIS update', text });
     }
   }
 
-  /** The batch goes through its list in order: the first DPS-side prisoner whose DPS alerts exist, if any. */
-  private async nextResyncedDpsPrisoner(): Promise<string | undefined> {
-    const next = this.dpsSide[0];
+  /** The batch goes through its list in order: the first prisoner of the other half whose DPS alerts exist. */
+  private async nextResyncedPrisoner(): Promise<string | undefined> {
+    const next = this.syncedSide[0];
     if (!next || (await apis.dps.getPrisonerAlerts(next)).length === 0) return undefined;
-    return this.dpsSide.shift();
+    return this.syncedSide.shift();
   }
 }
 
@@ -245,20 +274,25 @@ test(`two workers and two routers on the full server: one of each SIGKILLed mid-
     settled++;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
-  expect({
-    failed: await countWorkflows('Failed'),
-    terminated: await countWorkflows('Terminated'),
-    timedOut: await countWorkflows('TimedOut'),
-  }).toEqual({ failed: 0, terminated: 0, timedOut: 0 });
+  // A run may fail only visibly and for a reason the design gives: a DPS user's edit that a resync running at
+  // the same time put NOMIS's text back over (a resync's DPS write retried after its worker died can do that).
+  const failures = await endedBadly();
+  expect(failures.filter((f) => f.status !== 'FAILED' || f.type !== 'DpsEditOverwritten')).toEqual([]);
+  const failedFor = new Set(failures.map((f) => f.workflowId.split('-')[2]));
 
   // Contract §6 for all: DPS equals NOMIS with one mapping per pair, so no alert on either side is doubled.
   expect(await prisonersOutOfSync({ apis, db }, prisoners)).toEqual([]);
-  // Every user's change is in NOMIS (and so, by the invariant, in DPS), once.
+  // Every user's change is in NOMIS (and so, by the invariant, in DPS) once, or a run failed visibly for it.
   const missing: string[] = [];
   for (const change of users.changes) {
     const alerts = (await apis.nomis.getAlertsToMigrate(change.prisonNumber)).latestBookingAlerts;
     const holding = alerts.filter((a) => a.comment === change.text).length;
-    if (holding !== 1) missing.push(`${change.what} on ${change.prisonNumber}: in NOMIS ${holding} times`);
+    const excused = holding === 0 && change.what === 'DPS update' && failedFor.has(change.prisonNumber);
+    if (holding !== 1 && !excused) missing.push(`${change.what} on ${change.prisonNumber}: in NOMIS ${holding} times`);
   }
   expect(missing).toEqual([]);
+  // Each such failure is of a change the test made, not of something else.
+  expect(
+    [...failedFor].filter((p) => !users.changes.some((c) => c.prisonNumber === p && c.what === 'DPS update')),
+  ).toEqual([]);
 });

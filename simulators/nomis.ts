@@ -632,6 +632,31 @@ function seedActor(alert: z.output<typeof seedAlertSchema>): Actor {
 
 // ---- routes ----
 
+/** A create request of the sync's (one alert, or one of a resynchronise): the alert, and who wrote it. */
+function syncWrite(alert: z.output<typeof createNomisAlertRequestSchema>): { input: AlertInput; actor: Actor } {
+  return {
+    input: {
+      alertCode: alert.alertCode,
+      date: alert.date,
+      isActive: alert.isActive,
+      expiryDate: alert.expiryDate ?? null,
+      comment: alert.comment ?? null,
+      authorisedBy: alert.authorisedBy ?? null,
+    },
+    actor: { username: alert.createUsername, module: SYNC_AUDIT_MODULE },
+  };
+}
+
+/** What NOMIS answers for each alert the sync created. */
+function createdResponse(alert: NomisAlert): CreateNomisAlertResponse {
+  return {
+    bookingId: alert.bookingId,
+    alertSequence: alert.alertSequence,
+    alertCode: alert.alertCode,
+    type: alert.type,
+  };
+}
+
 export function nomisApiRoutes(nomis: NomisState): Route[] {
   const api = { api: 'nomis' as const, role: NOMIS_ROLE };
   return [
@@ -660,27 +685,8 @@ export function nomisApiRoutes(nomis: NomisState): Route[] {
       method: 'POST',
       pattern: '/prisoners/:offenderNo/alerts',
       handler: (request) => {
-        const offenderNo = param(request, 'offenderNo');
-        const alert = body(request, createNomisAlertRequestSchema);
-        const created = nomis.createAlert(
-          offenderNo,
-          {
-            alertCode: alert.alertCode,
-            date: alert.date,
-            isActive: alert.isActive,
-            expiryDate: alert.expiryDate ?? null,
-            comment: alert.comment ?? null,
-            authorisedBy: alert.authorisedBy ?? null,
-          },
-          { username: alert.createUsername, module: SYNC_AUDIT_MODULE },
-        );
-        const response: CreateNomisAlertResponse = {
-          bookingId: created.bookingId,
-          alertSequence: created.alertSequence,
-          alertCode: created.alertCode,
-          type: created.type,
-        };
-        return json(201, response);
+        const { input, actor } = syncWrite(body(request, createNomisAlertRequestSchema));
+        return json(201, createdResponse(nomis.createAlert(param(request, 'offenderNo'), input, actor)));
       },
     },
     {
@@ -689,26 +695,8 @@ export function nomisApiRoutes(nomis: NomisState): Route[] {
       pattern: '/prisoners/:offenderNo/alerts/resynchronise',
       handler: (request) => {
         const alerts = body(request, resynchroniseNomisAlertsRequestSchema);
-        const created = nomis.resynchroniseAlerts(
-          param(request, 'offenderNo'),
-          alerts.map((alert) => ({
-            input: {
-              alertCode: alert.alertCode,
-              date: alert.date,
-              isActive: alert.isActive,
-              expiryDate: alert.expiryDate ?? null,
-              comment: alert.comment ?? null,
-              authorisedBy: alert.authorisedBy ?? null,
-            },
-            actor: { username: alert.createUsername, module: SYNC_AUDIT_MODULE },
-          })),
-        );
-        const response: ResynchroniseNomisAlertsResponse = created.map((alert) => ({
-          bookingId: alert.bookingId,
-          alertSequence: alert.alertSequence,
-          alertCode: alert.alertCode,
-          type: alert.type,
-        }));
+        const created = nomis.resynchroniseAlerts(param(request, 'offenderNo'), alerts.map(syncWrite));
+        const response: ResynchroniseNomisAlertsResponse = created.map(createdResponse);
         return json(201, response);
       },
     },

@@ -374,6 +374,7 @@ test('from DPS, NOMIS users’ new alert, edit and delete not yet copied reach D
   const prisonNumber = await syncedPrisoner();
   // Their events are skipped while the direction is off: as if still on their way when the resync runs.
   await harness.setSwitches({ nomisToDps: false });
+  const skippedBefore = harness.router.snapshot()['skipped:direction-switched-off'] ?? 0;
   const alerts = (await harness.apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts;
   const find = (code: string) => alerts.find((a) => a.alertCode.code === code)!;
   await harness.control.addNomisAlert(prisonNumber, { alertCode: 'RSS', date: '2024-05-05', comment: 'new in NOMIS' });
@@ -381,6 +382,12 @@ test('from DPS, NOMIS users’ new alert, edit and delete not yet copied reach D
     comment: 'edited in NOMIS',
   });
   await harness.control.deleteNomisAlert(find('HA').bookingId, find('HA').alertSequence);
+  // Only once the router has passed all three may the direction come back on: a later one would be copied and its
+  // workflow, started before the resync is asked for, would carry the resync too.
+  await eventually(
+    async () => (harness.router.snapshot()['skipped:direction-switched-off'] ?? 0) >= skippedBefore + 3 || undefined,
+    'the router to skip the three NOMIS events',
+  );
   await harness.setSwitches({ nomisToDps: true });
 
   const since = new Date();

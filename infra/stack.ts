@@ -53,6 +53,21 @@ export function temporalSpec(config: Config, settings = temporalServerSettings(c
   return settings.kind === 'server' ? temporalServerSpec(config, settings) : temporalDevSpec(config, settings);
 }
 
+/**
+ * What makes the dev server keep up with a bulk resync (docs/temporal-server.md, "Dev server tuning"). SQLite's
+ * write-ahead log with synchronous=normal commits without an fsync per transaction: still safe if a process dies,
+ * may lose the last moments of history if the machine itself loses power, which a development stack can afford.
+ * Eager activity execution hands a workflow task's first activity straight back to the worker that scheduled it;
+ * one task queue partition lets the one local worker's polls meet every task at once (sync match).
+ */
+export const DEV_SERVER_TUNING: ReadonlyArray<readonly [string, string]> = [
+  ['--sqlite-pragma', 'journal_mode=wal'],
+  ['--sqlite-pragma', 'synchronous=normal'],
+  ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+  ['--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1'],
+  ['--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1'],
+];
+
 function temporalDevSpec(config: Config, settings: TemporalServerSettings): ServiceSpec {
   const dir = path.join(stateDir(config), 'temporal');
   const { port, uiPort, namespace } = config.temporal;
@@ -71,6 +86,7 @@ function temporalDevSpec(config: Config, settings: TemporalServerSettings): Serv
       // SQLite file: workflow history survives a restart of the dev server.
       '--db-filename',
       path.join(dir, 'temporal.db'),
+      ...DEV_SERVER_TUNING.flatMap(([flag, value]) => [flag, value]),
       '--namespace',
       namespace,
       '--log-level',

@@ -56,9 +56,9 @@ export function requestSync(client: Client, taskQueue: string, prisonNumber: str
   return client.workflow.signalWithStart(prisonerSyncWorkflow, {
     workflowId: prisonerSyncWorkflowId(prisonNumber),
     taskQueue,
-    args: [{ prisonNumber }],
+    args: [{ prisonNumber, searchAttributesSetAtStart: true }],
     signal: syncRequestedSignal,
-    signalArgs: [request],
+    signalArgs: [request.kind === 'resync' && request.inPlace === undefined ? { ...request, inPlace: true } : request],
     typedSearchAttributes: [
       { key: PRISON_NUMBER, value: prisonNumber },
       { key: SYNC_KIND, value: SyncKind.prisoner },

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/common';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/common';
 
 // One named policy per class of call; workflows pick by name, never inline numbers.
 
@@ -39,6 +39,21 @@ export const DPS_READ_ACTIVITY: ActivityOptions = NOMIS_READ_ACTIVITY;
  */
 export const NOMIS_RESYNC_ACTIVITY: ActivityOptions = DPS_RESYNC_ACTIVITY;
 
+/**
+ * A step of a resync run in place, inside the prisoner's workflow (workflows/resync-steps.ts): a few quick tries
+ * only, since what fails here is not lost but run again as the resync's own run under the policies above.
+ */
+export const IN_PLACE_RESYNC_STEP: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 3,
+  },
+};
+
 /** Replacing a prisoner's mapping rows: one transaction, safe to repeat. */
 export const MAPPING_WRITE_ACTIVITY: ActivityOptions = DATABASE_ACTIVITY;
 
@@ -60,6 +75,22 @@ export const DEFERRAL_DELAY = '3 seconds';
 export const TEMPORAL_REQUEST_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/**
+ * The same requests made from inside the batch's workflow task (a local activity): they take milliseconds, and
+ * one less task round trip per refill of the window. Retried, as above, until Temporal takes them.
+ */
+export const LOCAL_TEMPORAL_REQUEST: LocalActivityOptions = {
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/** A batch's outcomes recorded from inside its workflow task: one insert, retried as DATABASE_ACTIVITY is. */
+export const LOCAL_DATABASE_WRITE: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
 /** Reconciliation reads NOMIS, DPS and the mappings for a page of prisoners; it heartbeats as it goes. */

@@ -5,6 +5,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -13,10 +14,15 @@ import {
 import type { SyncActivities } from '../activities';
 import type { BulkResyncOutcomeRow } from '../adapters/db';
 import { batchResyncEventId } from '../common/ids';
-import { msUntilToken, refill } from '../common/rate-limit';
+import { nextWindowStep, refill } from '../common/rate-limit';
 import type { TokenBucket } from '../common/rate-limit';
 import type { Duration } from '@temporalio/common';
-import { DATABASE_ACTIVITY, NOMIS_READ_ACTIVITY, TEMPORAL_REQUEST_ACTIVITY } from '../common/retry-policies';
+import {
+  DATABASE_ACTIVITY,
+  LOCAL_TEMPORAL_REQUEST,
+  NOMIS_READ_ACTIVITY,
+  TEMPORAL_REQUEST_ACTIVITY,
+} from '../common/retry-policies';
 import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { BulkResyncFailure, BulkResyncProgress, ResyncFinished } from './messages';
@@ -26,6 +32,7 @@ import type { ResyncSource } from '../common/sync-switches';
 const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 const temporal = proxyActivities<SyncActivities>(TEMPORAL_REQUEST_ACTIVITY);
+const local = proxyLocalActivities<SyncActivities>(LOCAL_TEMPORAL_REQUEST);
 
 /** Outcomes are written to the database in groups of this many (and at the end), not one activity each. */
 const RECORD_EVERY = 25;
@@ -37,6 +44,12 @@ const PRISON_PAGE_SIZE = 500;
 const FAILURES_KEPT = 100;
 /** With nothing reported for this long, the batch asks whether the prisoners in its window are still syncing. */
 const LIVENESS_CHECK_EVERY = '2 minutes';
+/**
+ * The window is refilled once a quarter of it is free, by one local activity (older runs refilled it for every
+ * resync that finished, by an activity each: two workflow tasks and an activity task per prisoner).
+ */
+const REFILL_IN_CHUNKS = 'bulk-resync-refill-in-chunks';
+const REFILL_PARTS = 4;
 /** Batches started before they checked that their prisoners' workflows are alive did not. */
 const LIVENESS_CHECKS = 'bulk-resync-liveness-checks';
 
@@ -148,6 +161,7 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
 
   // 3. The sliding window: start resyncs while there is room and rate, then wait for one to finish.
   let bucket: TokenBucket = { tokens: Math.max(1, ratePerSecond), at: Date.now() };
+  const inChunks = patched(REFILL_IN_CHUNKS);
   while (s.pending.length > 0 || running.size > 0) {
     if (s.unrecorded.length >= RECORD_EVERY) {
       await recordOutcomes();
@@ -155,31 +169,36 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
       continue;
     }
     bucket = refill(bucket, Date.now(), ratePerSecond);
-    const room = Math.min(concurrency - running.size, s.pending.length, Math.floor(bucket.tokens));
-    if (room > 0) {
-      const prisonNumbers = s.pending.splice(0, room);
-      bucket = { ...bucket, tokens: bucket.tokens - room };
+    const step = nextWindowStep({
+      running: running.size,
+      pending: s.pending.length,
+      concurrency,
+      bucket,
+      ratePerSecond,
+      refillAt: inChunks ? Math.ceil(concurrency / REFILL_PARTS) : 1,
+    });
+    if (step.action === 'start') {
+      const prisonNumbers = s.pending.splice(0, step.count);
+      bucket = { ...bucket, tokens: bucket.tokens - step.count };
       for (const prisonNumber of prisonNumbers) running.add(prisonNumber);
       showProgress();
-      await temporal.requestBatchResyncs.executeWithOptions(
-        { ...TEMPORAL_REQUEST_ACTIVITY, summary: `queue resyncs of ${describeList(prisonNumbers)}` },
-        [
-          {
-            batchWorkflowId,
-            runKey: s.runKey,
-            reason,
-            prisonNumbers,
-            ...(input.source ? { source: input.source } : {}),
-          },
-        ],
-      );
+      const request = {
+        batchWorkflowId,
+        runKey: s.runKey,
+        reason,
+        prisonNumbers,
+        ...(input.source ? { source: input.source } : {}),
+      };
+      const summary = `queue resyncs of ${describeList(prisonNumbers)}`;
+      if (inChunks)
+        await local.requestBatchResyncs.executeWithOptions({ ...LOCAL_TEMPORAL_REQUEST, summary }, [request]);
+      else await temporal.requestBatchResyncs.executeWithOptions({ ...TEMPORAL_REQUEST_ACTIVITY, summary }, [request]);
       continue;
     }
     showProgress();
     const finishedSoFar = s.done + failedCount();
-    const waitingForRate = running.size < concurrency && s.pending.length > 0;
     const oneFinished = () => s.done + failedCount() !== finishedSoFar;
-    if (waitingForRate) await condition(oneFinished, Math.max(1, msUntilToken(bucket, ratePerSecond)));
+    if (step.action === 'wait-for-rate') await condition(oneFinished, step.ms);
     else if (!patched(LIVENESS_CHECKS)) await condition(oneFinished);
     else if (!(await condition(oneFinished, input.livenessCheckEvery ?? LIVENESS_CHECK_EVERY))) {
       await failSilentPrisoners();

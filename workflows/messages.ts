@@ -37,6 +37,12 @@ export interface ResyncRequest extends RequestBase {
   bookingsMovedAway?: boolean;
   /** A workflow waiting for this resync (a bulk batch): it gets resyncFinishedSignal when the resync ends. */
   notify?: { workflowId: string };
+  /**
+   * Run a resync from NOMIS in the prisoner's workflow first, its steps local activities, and as a child run only
+   * if that fails (prisoner-resync.ts resyncInPlace). Set by requestSync on every request since; absent on
+   * requests queued before, and on the resync a failed alert sync queues, whose run should stand on its own.
+   */
+  inPlace?: boolean;
 }
 
 export interface AlertSyncRequest extends RequestBase {

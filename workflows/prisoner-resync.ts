@@ -1,29 +1,27 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
+  TemporalFailure,
   ChildWorkflowFailure,
   executeChild,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities';
 import type { UnsyncedDpsAlert } from '../activities/dps';
 import { toResyncAlert } from '../common/alerts';
 import { alertSyncWorkflowId } from '../common/ids';
-import { DPS_RESYNC_ACTIVITY, MAPPING_WRITE_ACTIVITY, NOMIS_READ_ACTIVITY } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
+import type { ResyncSource } from '../common/sync-switches';
 import { dpsAlertToNomisWorkflow } from './alert-sync';
+import type { ResyncSteps } from './resync-steps';
+import { asActivities, asLocalActivities } from './resync-steps';
 import { isResetRun, syncThroughQueue } from './through-queue';
-
-const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
-const dps = proxyActivities<SyncActivities>(DPS_RESYNC_ACTIVITY);
-const mappings = proxyActivities<SyncActivities>(MAPPING_WRITE_ACTIVITY);
 
 export interface PrisonerResyncInput {
   prisonNumber: string;
@@ -46,6 +44,10 @@ export interface ResyncPassSummary {
   reasons: string[];
   alertCount: number;
   removedPrisonNumbers: string[];
+  /** Run inside the prisoner's workflow (its steps are local activities there), not as a run of its own. */
+  inPlace?: boolean;
+  /** The side it copied from, as the prisoner's workflow records it (absent in results of older runs). */
+  source?: ResyncSource;
 }
 
 /**
@@ -85,7 +87,13 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
   const pushed = new Set<string>();
   for (let read = 1; ; read++) {
     try {
-      const alertCount = await resyncOnce(input, pushed);
+      const alertCount = await resyncOnce(input, pushed, {
+        steps: asActivities,
+        // A prisoner whose bookings went elsewhere has no NOMIS booking to copy DPS users' alerts to.
+        guarded: !input.bookingsMovedAway && patched(DPS_USERS_ALERTS_FIRST),
+        // Runs started before merges were resynced in the removed prisoner's own queue wipe it from here.
+        emptiesRemovedHere: () => !patched(REMOVED_SIDE_IN_OWN_QUEUE),
+      });
       log.info('prisoner resynced', { prisonNumber, alertCount, reasons, removedPrisonNumbers });
       setCurrentDetails(`done: ${alertCount} alerts`);
       return { reasons, alertCount, removedPrisonNumbers };
@@ -104,49 +112,84 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
   }
 }
 
-async function resyncOnce(input: PrisonerResyncInput, pushed: Set<string>): Promise<number> {
+interface ResyncOnceOptions {
+  steps: ResyncSteps;
+  /** Refuse to replace DPS while it holds a DPS user's alert not yet copied to NOMIS (DpsChangedDuringResync). */
+  guarded: boolean;
+  /** Asked after DPS is replaced: whether this run also empties the merged-away prisoners in DPS. */
+  emptiesRemovedHere: () => boolean;
+}
+
+/** Read NOMIS, replace DPS, replace the mappings: the resync itself, however its steps are run. */
+export async function resyncOnce(
+  input: PrisonerResyncInput,
+  pushed: Set<string>,
+  { steps, guarded, emptiesRemovedHere }: ResyncOnceOptions,
+): Promise<number> {
   const { prisonNumber, removedPrisonNumbers } = input;
-  // A prisoner whose bookings went elsewhere has no NOMIS booking to copy DPS users' alerts to.
-  const guarded = !input.bookingsMovedAway && patched(DPS_USERS_ALERTS_FIRST);
   // 1. Every alert on the prisoner's current NOMIS booking (a 404 fails the run — never resync "nothing" —
   //    unless the event said this prisoner's bookings went elsewhere).
-  const nomisAlerts = await nomis.getCurrentBookingAlerts.executeWithOptions(
-    { ...NOMIS_READ_ACTIVITY, summary: `read NOMIS alerts of ${prisonNumber}` },
-    [{ prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) }],
+  const nomisAlerts = await steps.readNomis(
+    { prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) },
+    `read NOMIS alerts of ${prisonNumber}`,
   );
   const alerts = nomisAlerts.map(toResyncAlert);
   // 2. Replace the prisoner's DPS alerts with NOMIS's — unless DPS holds a DPS user's alert whose copy to NOMIS
   //    has not run yet, which the replace would delete: then DpsChangedDuringResync names them, to copy first.
-  const created = await dps.resyncDpsAlerts.executeWithOptions(
-    { ...DPS_RESYNC_ACTIVITY, summary: `resync ${nomisAlerts.length} alerts to DPS for ${prisonNumber}` },
-    [{ prisonNumber, alerts, ...(guarded ? { guard: { knownUnsynced: [...pushed] } } : {}) }],
+  const created = await steps.replaceDps(
+    { prisonNumber, alerts, ...(guarded ? { guard: { knownUnsynced: [...pushed] } } : {}) },
+    `resync ${nomisAlerts.length} alerts to DPS for ${prisonNumber}`,
   );
-  // Runs started before merges were resynced in the removed prisoner's own queue wipe it from here.
-  if (!patched(REMOVED_SIDE_IN_OWN_QUEUE)) {
+  if (emptiesRemovedHere()) {
     for (const removed of removedPrisonNumbers) {
-      await dps.resyncDpsAlerts.executeWithOptions(
-        { ...DPS_RESYNC_ACTIVITY, summary: `remove all DPS alerts of merged-away ${removed}` },
-        [{ prisonNumber: removed, alerts: [] }],
-      );
+      await steps.replaceDps({ prisonNumber: removed, alerts: [] }, `remove all DPS alerts of merged-away ${removed}`);
     }
   }
   // 3. Delete the old mappings and create the new ones, in one transaction (contract §5).
-  await mappings.replaceMappings.executeWithOptions(
-    { ...MAPPING_WRITE_ACTIVITY, summary: `replace ${created.length} mappings of ${prisonNumber}` },
-    [
-      {
-        prisonNumber,
-        mappingType: 'RESYNC',
-        removedPrisonNumbers,
-        mappings: created.map((c) => ({
-          dpsAlertId: c.alertUuid,
-          nomisBookingId: c.offenderBookId,
-          nomisAlertSequence: c.alertSeq,
-        })),
-      },
-    ],
+  await steps.replaceMappings(
+    {
+      prisonNumber,
+      mappingType: 'RESYNC',
+      removedPrisonNumbers,
+      mappings: created.map((c) => ({
+        dpsAlertId: c.alertUuid,
+        nomisBookingId: c.offenderBookId,
+        nomisAlertSequence: c.alertSeq,
+      })),
+    },
+    `replace ${created.length} mappings of ${prisonNumber}`,
   );
   return created.length;
+}
+
+/**
+ * A plain resync from NOMIS run inside the calling prisoner's workflow, its steps local activities: a handful of
+ * history events instead of a child run's dozens. The happy path only: undefined when any step failed (NOMIS
+ * unknown or down, a DPS user's alert not yet in NOMIS, a booking moved under it), and the caller then runs the
+ * resync as its own run, which has the full retry budget, the guards' read-again loop and a visible failure.
+ * Nothing is lost by the first try: each step is idempotent, and the run redoes them all.
+ */
+export async function resyncInPlace(input: PrisonerResyncInput): Promise<ResyncPassSummary | undefined> {
+  if (input.removedPrisonNumbers.length > 0) return undefined;
+  try {
+    const alertCount = await resyncOnce(input, new Set(), {
+      steps: asLocalActivities,
+      guarded: !input.bookingsMovedAway,
+      emptiesRemovedHere: () => false,
+    });
+    log.info('prisoner resynced in place', { prisonNumber: input.prisonNumber, alertCount, reasons: input.reasons });
+    return { reasons: input.reasons, alertCount, removedPrisonNumbers: [], inPlace: true };
+  } catch (err) {
+    // A local activity's last failure reaches the workflow as it is, not always wrapped in an ActivityFailure.
+    // Cancellation is not a failure of the steps: it stops the prisoner's workflow.
+    if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    log.info('resync in place did not finish: running it as its own run', {
+      prisonNumber: input.prisonNumber,
+      failure: cause instanceof ApplicationFailure ? `${cause.type ?? 'Error'}: ${cause.message}` : String(cause),
+    });
+    return undefined;
+  }
 }
 
 /** A DPS user's new alert, copied to NOMIS as its event would: a child run of its own, failing visibly. */

@@ -26,7 +26,7 @@ import { dpsAlertToNomisWorkflow, nomisAlertToDpsWorkflow } from './alert-sync';
 import type { AlertSyncRequest, PrisonerSyncProgress, ResyncFinished, ResyncRequest, SyncRequest } from './messages';
 import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal } from './messages';
 import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
-import { prisonerResyncWorkflow } from './prisoner-resync';
+import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
 
 const switches = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
@@ -37,6 +37,8 @@ export interface PrisonerSyncInput {
   requests?: SyncRequest[];
   /** Event ids already handled by earlier runs of this chain. */
   handledEventIds?: string[];
+  /** The starter set PrisonNumber and SyncKind (requestSync does; runs it started before it said so upserted them). */
+  searchAttributesSetAtStart?: boolean;
 }
 
 export interface AlertSyncRecord {
@@ -84,6 +86,19 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   };
   let current: string | undefined;
   let resyncRunning = false;
+  /**
+   * An in-place resync holds the workflow task until its last step, so what users sent meanwhile is delivered
+   * only in the next task: the history length where the last in-place resync ended, and that of the first task
+   * after it, whose requests arrived while it ran (or just after, which the edit's check tells apart).
+   */
+  let inPlaceEndedAt: number | undefined;
+  let firstTaskAfterInPlace: number | undefined;
+  const sentDuringInPlaceResync = (): boolean => {
+    const { historyLength } = workflowInfo();
+    if (inPlaceEndedAt === undefined || historyLength <= inPlaceEndedAt) return false;
+    firstTaskAfterInPlace ??= historyLength;
+    return historyLength === firstTaskAfterInPlace;
+  };
 
   setHandler(syncRequestedSignal, (request) => {
     if (request.eventId && handled.has(request.eventId)) {
@@ -92,9 +107,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       return;
     }
     if (request.eventId) handled.add(request.eventId);
-    const edit =
-      request.kind === 'alert' && request.change.direction === 'DPS_TO_NOMIS' && request.change.action === 'UPDATED';
-    queue.push(edit && resyncRunning ? { ...request, duringResync: true } : request);
+    queue.push(isDpsEdit(request) && (resyncRunning || sentDuringInPlaceResync()) ? duringResync(request) : request);
   });
   setHandler(
     prisonerSyncProgressQuery,
@@ -108,10 +121,13 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     }),
   );
   for (const request of queue) if (request.eventId) handled.add(request.eventId);
-  upsertSearchAttributes([
-    { key: PRISON_NUMBER, value: prisonNumber },
-    { key: SYNC_KIND, value: SyncKind.prisoner },
-  ]);
+  // Upserting what the start already set would cost an event and a visibility write per prisoner.
+  if (!input.searchAttributesSetAtStart) {
+    upsertSearchAttributes([
+      { key: PRISON_NUMBER, value: prisonNumber },
+      { key: SYNC_KIND, value: SyncKind.prisoner },
+    ]);
+  }
 
   // Requests arrive as the signal of signal-with-start, delivered as soon as the handler is set.
   await condition(() => queue.length > 0, '1 minute');
@@ -146,6 +162,8 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
         prisonNumber,
         requests: queue,
         handledEventIds: [...handled].slice(-MAX_REMEMBERED_EVENT_IDS),
+        // Continue-as-new keeps the run's search attributes.
+        searchAttributesSetAtStart: true,
       });
     }
   }
@@ -162,11 +180,17 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       ...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : []))),
     ];
     const workflowId = `resync-${prisonNumber}-${uuid4().slice(0, 8)}`;
-    current = `${workflowId}: ${reasons.join('; ')}`;
+    current = `resync: ${reasons.join('; ')}`;
     setCurrentDetails(current);
     // A failed resync (e.g. NomisNotFound) stays visible as its own failed run; the queue goes on.
     // Only a resync from NOMIS can put NOMIS's text back over a DPS user's edit that arrives meanwhile.
     resyncRunning = source === 'NOMIS';
+    if (resyncRunning) {
+      // Edits queued behind it were made before it writes DPS, so it may overwrite them too. (A workflow task
+      // whose completion met a new signal is replayed with that signal already queued here, in place or not.)
+      for (let i = 0; i < queue.length; i++)
+        if (isDpsEdit(queue[i])) queue[i] = duringResync(queue[i] as AlertSyncRequest);
+    }
     const args: [PrisonerResyncInput] = [
       {
         prisonNumber,
@@ -176,8 +200,19 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       },
     ];
     try {
+      // A plain resync from NOMIS first runs in place, in this workflow: a bulk resync or a burst of prisoner
+      // events costs a few history events each instead of a child run. Only if that fails does the child run.
+      const inPlace = source === 'NOMIS' && requests.every((r) => r.inPlace) ? await resyncInPlace(args[0]) : undefined;
+      if (inPlace) {
+        inPlaceEndedAt = workflowInfo().historyLength;
+        firstTaskAfterInPlace = undefined;
+      } else {
+        current = `${workflowId}: ${reasons.join('; ')}`;
+        setCurrentDetails(current);
+      }
       const pass =
-        source === 'DPS'
+        inPlace ??
+        (source === 'DPS'
           ? await executeChild(resyncFromDpsWorkflow, {
               workflowId,
               args,
@@ -187,9 +222,9 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
               workflowId,
               args,
               staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
-            });
+            }));
       resyncRunning = false;
-      result.passes.push(pass);
+      result.passes.push({ ...pass, source });
       return { prisonNumber, ok: true, alertCount: pass.alertCount };
     } catch (err) {
       resyncRunning = false;
@@ -294,6 +329,16 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
         r.change.dpsAlertId === dpsAlertId,
     );
   }
+}
+
+function isDpsEdit(request: SyncRequest | undefined): request is AlertSyncRequest {
+  return (
+    request?.kind === 'alert' && request.change.direction === 'DPS_TO_NOMIS' && request.change.action === 'UPDATED'
+  );
+}
+
+function duringResync(request: AlertSyncRequest): AlertSyncRequest {
+  return { ...request, duringResync: true };
 }
 
 /** Each source the requests ask for once, ordered so that the latest request's source comes last. */

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { requestResync } from '../../adapters/temporal';
 import { startOrAttachBatch } from '../../clients/bulk-batch';
+import { prisonerSyncWorkflowId } from '../../common/ids';
 import { SyncKind } from '../../common/sync-kinds';
 import type { SeedAlert } from '../../simulators/nomis';
+import type { PrisonerSyncResult } from '../../workflows/prisoner-sync';
 import type { Harness } from '../helpers/harness';
 import {
   invariantViolations,
@@ -57,16 +59,24 @@ const dpsAlerts = async (prisonNumber: string) =>
 const nomisCodes = async (prisonNumber: string) =>
   (await harness.apis.nomis.getAlertsToMigrate(prisonNumber)).latestBookingAlerts.map((a) => a.alertCode.code).sort();
 
-/** The SyncKinds of the prisoner's resync runs, oldest first. */
+/** The kinds of the prisoner's resyncs, oldest first, as their workflow's runs report them (in place or not). */
 async function resyncKinds(prisonNumber: string, expected: number): Promise<string[]> {
   return eventually(async () => {
-    const kinds: Array<{ start: number; kind: string }> = [];
-    const query = `PrisonNumber = "${prisonNumber}" AND SyncKind IN ("${SyncKind.resync}", "${SyncKind.resyncFromDps}", "${SyncKind.merge}", "${SyncKind.mergeFromDps}")`;
+    const runs: Array<{ start: number; kinds: string[] }> = [];
+    const query = `WorkflowId = "${prisonerSyncWorkflowId(prisonNumber)}" AND ExecutionStatus = "Completed"`;
     for await (const run of harness.client.workflow.list({ query })) {
-      kinds.push({ start: run.startTime.getTime(), kind: String(run.searchAttributes.SyncKind?.[0]) });
+      const result: PrisonerSyncResult = await harness.client.workflow.getHandle(run.workflowId, run.runId).result();
+      runs.push({ start: run.startTime.getTime(), kinds: result.passes.map(passKind) });
     }
-    return kinds.length >= expected ? kinds.sort((a, b) => a.start - b.start).map((k) => k.kind) : undefined;
-  }, `${expected} resync runs of ${prisonNumber} in visibility`);
+    const kinds = runs.sort((a, b) => a.start - b.start).flatMap((r) => r.kinds);
+    return kinds.length >= expected ? kinds : undefined;
+  }, `${expected} resyncs of ${prisonNumber} reported`);
+}
+
+function passKind(pass: PrisonerSyncResult['passes'][number]): string {
+  const merge = pass.removedPrisonNumbers.length > 0;
+  if (pass.source === 'DPS') return merge ? SyncKind.mergeFromDps : SyncKind.resyncFromDps;
+  return merge ? SyncKind.merge : SyncKind.resync;
 }
 
 test('new admission from DPS: the new booking gets every DPS alert, inactive ones too, and DPS is untouched', async () => {

@@ -2,7 +2,7 @@ import { defaultBatchId, formatReport, renderProgress } from '../../clients/bulk
 import { formatReconciliationReport } from '../../clients/reconciliation';
 import { mapConcurrently } from '../../common/concurrency';
 import { loadConfig } from '../../common/config';
-import { msUntilToken, refill } from '../../common/rate-limit';
+import { msUntilToken, nextWindowStep, refill } from '../../common/rate-limit';
 
 // The pure parts of the operators' tools: the batch's rate limiter, the client's progress line and reports,
 // batch naming and the new settings.
@@ -20,6 +20,44 @@ describe('token bucket', () => {
     expect(msUntilToken({ tokens: 1.2, at: 0 }, 10)).toBe(0);
     expect(msUntilToken({ tokens: 0.5, at: 0 }, 10)).toBe(50);
     expect(msUntilToken({ tokens: 0, at: 0 }, 0.5)).toBe(2_000);
+  });
+});
+
+describe('the batch window', () => {
+  const full = { tokens: 100, at: 0 };
+  const window = { concurrency: 40, ratePerSecond: 100, bucket: full, refillAt: 10 };
+
+  test('refills only once a chunk is free, then fills all that is free', () => {
+    expect(nextWindowStep({ ...window, running: 35, pending: 500 })).toEqual({ action: 'wait-for-finish' });
+    expect(nextWindowStep({ ...window, running: 30, pending: 500 })).toEqual({ action: 'start', count: 10 });
+    expect(nextWindowStep({ ...window, running: 0, pending: 500 })).toEqual({ action: 'start', count: 40 });
+  });
+
+  test('the last few start without waiting for a whole chunk', () => {
+    expect(nextWindowStep({ ...window, running: 37, pending: 3 })).toEqual({ action: 'start', count: 3 });
+    expect(nextWindowStep({ ...window, running: 5, pending: 0 })).toEqual({ action: 'wait-for-finish' });
+  });
+
+  test('waits for the rate to allow a whole chunk, never for more than the bucket holds', () => {
+    expect(nextWindowStep({ ...window, running: 0, pending: 500, bucket: { tokens: 4, at: 0 } })).toEqual({
+      action: 'wait-for-rate',
+      ms: 60,
+    });
+    // At 2/s the bucket never holds 10: chunks of 2.
+    const slow = { ...window, ratePerSecond: 2, running: 0, pending: 500 };
+    expect(nextWindowStep({ ...slow, bucket: { tokens: 2, at: 0 } })).toEqual({ action: 'start', count: 2 });
+    expect(nextWindowStep({ ...slow, bucket: { tokens: 1.5, at: 0 } })).toEqual({ action: 'wait-for-rate', ms: 250 });
+  });
+
+  test('one at a time when chunks are off, as batches started before them', () => {
+    expect(nextWindowStep({ ...window, refillAt: 1, running: 39, pending: 500 })).toEqual({
+      action: 'start',
+      count: 1,
+    });
+    expect(nextWindowStep({ ...window, refillAt: 1, running: 0, pending: 9, bucket: { tokens: 0.5, at: 0 } })).toEqual({
+      action: 'wait-for-rate',
+      ms: 5,
+    });
   });
 });
 

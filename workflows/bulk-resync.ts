@@ -8,6 +8,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,6 +20,7 @@ import type { TokenBucket } from '../common/rate-limit';
 import type { Duration } from '@temporalio/common';
 import {
   DATABASE_ACTIVITY,
+  LOCAL_DATABASE_WRITE,
   LOCAL_TEMPORAL_REQUEST,
   NOMIS_READ_ACTIVITY,
   TEMPORAL_REQUEST_ACTIVITY,
@@ -45,8 +47,9 @@ const FAILURES_KEPT = 100;
 /** With nothing reported for this long, the batch asks whether the prisoners in its window are still syncing. */
 const LIVENESS_CHECK_EVERY = '2 minutes';
 /**
- * The window is refilled once a quarter of it is free, by one local activity (older runs refilled it for every
- * resync that finished, by an activity each: two workflow tasks and an activity task per prisoner).
+ * The window is refilled once a quarter of it is free, by one local activity, and outcomes are recorded by a local
+ * activity (older runs refilled it for every resync that finished, by an activity each: two workflow tasks and an
+ * activity task per prisoner; and stopped refilling while an activity recorded outcomes).
  */
 const REFILL_IN_CHUNKS = 'bulk-resync-refill-in-chunks';
 const REFILL_PARTS = 4;
@@ -198,7 +201,11 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
     showProgress();
     const finishedSoFar = s.done + failedCount();
     const oneFinished = () => s.done + failedCount() !== finishedSoFar;
-    if (step.action === 'wait-for-rate') await condition(oneFinished, step.ms);
+    // A timer of a few ms that a finishing resync cancels can fire in the same task as the cancel, which the
+    // server refused (BadCancelTimerAttributes) and the SDK then replayed as non-deterministic, stalling the batch
+    // under load: in chunks, the wait for the rate is a plain sleep, never cancelled.
+    if (step.action === 'wait-for-rate' && inChunks) await sleep(step.ms);
+    else if (step.action === 'wait-for-rate') await condition(oneFinished, step.ms);
     else if (!patched(LIVENESS_CHECKS)) await condition(oneFinished);
     else if (!(await condition(oneFinished, input.livenessCheckEvery ?? LIVENESS_CHECK_EVERY))) {
       await failSilentPrisoners();
@@ -285,10 +292,11 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
   async function recordOutcomes(): Promise<void> {
     if (!state || state.unrecorded.length === 0) return;
     const outcomes = state.unrecorded.splice(0);
-    await db.recordBatchOutcomes.executeWithOptions(
-      { ...DATABASE_ACTIVITY, summary: `record ${outcomes.length} outcomes of batch ${batchId}` },
-      [{ batchId, outcomes }],
-    );
+    const summary = `record ${outcomes.length} outcomes of batch ${batchId}`;
+    // In chunks, as a local activity too: an activity task's round trip here held up refilling the window.
+    if (inChunks)
+      await local.recordBatchOutcomes.executeWithOptions({ ...LOCAL_DATABASE_WRITE, summary }, [{ batchId, outcomes }]);
+    else await db.recordBatchOutcomes.executeWithOptions({ ...DATABASE_ACTIVITY, summary }, [{ batchId, outcomes }]);
   }
 
   function progress(): BulkResyncProgress {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import type { SyncSwitches } from '../../common/sync-switches';
@@ -9,6 +9,7 @@ import type { RouterMetrics } from '../../adapters/metrics';
 import { deadLetterCategory } from '../../adapters/metrics';
 import { requestSync } from '../../adapters/temporal';
 import type { SyncTarget, Topics } from './route';
+import { DonePrefix, lanesByKey, runLanes } from './lanes';
 import { routeMessage } from './route';
 
 export interface EventRouterOptions {
@@ -24,14 +25,26 @@ export interface EventRouterOptions {
   temporalRetry?: { initialMs: number; maxMs: number; deadlineMs: number };
   /** Prometheus counters (adapters/metrics.ts); the snapshot() counters are kept either way. */
   metrics?: RouterMetrics;
+  /** Partitions handled side by side (default PARTITIONS_AT_ONCE). */
+  partitionsAtOnce?: number;
+  /** Prisoners (Kafka keys) of one partition's batch routed side by side (default LANES_PER_PARTITION). */
+  lanesPerPartition?: number;
 }
+
+/**
+ * A NOMIS batch job can publish thousands of events in minutes; one signal-with-start at a time (a few ms each)
+ * would not keep up. More lanes than this gain little on a small Temporal and only add to its queue.
+ */
+const PARTITIONS_AT_ONCE = 6;
+const LANES_PER_PARTITION = 16;
 
 export type RouterCounters = Record<string, number>;
 
 /**
- * Consumes both topics and turns each message into Temporal workflow starts/signals. At-least-once: kafkajs
- * commits an offset only after eachMessage resolved, i.e. after Temporal accepted every signal-with-start the
- * message caused, or after the message was written to the dead-letter topic.
+ * Consumes both topics and turns each message into Temporal workflow starts/signals. At-least-once: an offset is
+ * committed only once it and every message before it on its partition are done, i.e. Temporal accepted every
+ * signal-with-start they caused, or they were written to the dead-letter topic. Each prisoner's events are
+ * handled in order; different prisoners' side by side (lanes.ts).
  */
 export class EventRouter {
   private readonly consumer: Consumer;
@@ -73,7 +86,13 @@ export class EventRouter {
     await this.consumer.connect();
     // A new consumer group starts from the beginning: events published before the router first ran are not lost.
     await this.consumer.subscribe({ topics: [topics.offenderEvents, topics.domainEvents], fromBeginning: true });
-    await this.consumer.run({ eachMessage: (payload) => this.handle(payload) });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsAtOnce ?? PARTITIONS_AT_ONCE,
+      eachBatchAutoResolve: false,
+      // Commit what is done at the end of every batch, not every 5 s (kafkajs's default): less to redeliver.
+      autoCommitThreshold: 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
     this.options.logger.info('router consuming', {
       topics: [topics.offenderEvents, topics.domainEvents],
       groupId: this.options.groupId,
@@ -94,6 +113,28 @@ export class EventRouter {
 
   private count(key: string): void {
     this.counters[key] = (this.counters[key] ?? 0) + 1;
+  }
+
+  /** Lanes of one key each side by side; the offset moves only over messages that are done (lanes.ts). */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, pause, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const done = new DonePrefix(batch.messages.map((m) => m.offset));
+    try {
+      await runLanes(
+        lanesByKey(batch.messages),
+        this.options.lanesPerPartition ?? LANES_PER_PARTITION,
+        async (message) => {
+          await this.handle({ topic, partition, message, heartbeat, pause });
+          const committable = done.finish(message.offset);
+          if (committable !== undefined) resolveOffset(committable);
+        },
+        () => !isRunning() || isStale(),
+      );
+    } finally {
+      // What is done is committed even when a lane failed: only the rest is redelivered.
+      await commitOffsetsIfNecessary();
+    }
   }
 
   private async handle(payload: EachMessagePayload): Promise<void> {

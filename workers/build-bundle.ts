@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from '@temporalio/worker';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './worker';
 
@@ -12,11 +13,18 @@ import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './worker';
 /** Where the bundle goes unless WORKFLOW_BUNDLE_PATH or an argument says otherwise; dist/ is git-ignored. */
 export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
 
-/** Writes the bundle of every workflow in workflows/ to `codePath`; fails if workflow code imports a Node module. */
-export async function buildWorkflowBundle(codePath: string): Promise<{ codePath: string; bytes: number }> {
+/**
+ * Writes the bundle of every workflow in workflows/ to `codePath`; fails if workflow code imports a Node module.
+ * `logger` takes webpack's report, which by default goes to stdout (where a benchmark prints its figures).
+ */
+export async function buildWorkflowBundle(
+  codePath: string,
+  logger?: Logger,
+): Promise<{ codePath: string; bytes: number }> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger,
   });
   await mkdir(path.dirname(codePath), { recursive: true });
   await writeFile(codePath, code);

@@ -7,7 +7,8 @@ import type { NomisApiClient } from '../adapters/nomis';
 import { requestSync } from '../adapters/temporal';
 import { mapConcurrently } from '../common/concurrency';
 import { batchResyncEventId, prisonerSyncWorkflowId } from '../common/ids';
-import type { SyncRequest } from '../workflows/messages';
+import type { ResyncFinished, SyncRequest } from '../workflows/messages';
+import { resyncFinishedSignal } from '../workflows/messages';
 import { classified } from './failures';
 import type { ResyncSource, SyncSwitches } from '../common/sync-switches';
 
@@ -81,6 +82,23 @@ export function createBulkResyncActivities(deps: {
         prisonNumber: input.prisonNumber,
         reason: input.request.reason,
       });
+    },
+
+    /**
+     * Tells the workflow that asked for a resync (a batch) how it ended; one that has gone away no longer needs to
+     * know. From the prisoner's workflow task, as a local activity: a signal from workflow code would cost that
+     * workflow a command, its events and a second workflow task before it can close.
+     */
+    async reportResyncFinished(input: { workflowId: string; finished: ResyncFinished }): Promise<void> {
+      try {
+        await deps.temporal.workflow.getHandle(input.workflowId).signal(resyncFinishedSignal, input.finished);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        log.warn('the workflow that asked for a resync has gone: not told', {
+          workflowId: input.workflowId,
+          prisonNumber: input.finished.prisonNumber,
+        });
+      }
     },
 
     /** Read-only: which of these prisoners' workflows are not running (and so will never report). */

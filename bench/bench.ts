@@ -827,12 +827,7 @@ async function main(): Promise<void> {
     cleanup.push(['worker and router', () => processes.stopAll()]);
     const [workerPort, routerPort] = [await freePort(), await freePort()];
     // HEALTH_PORT would override both; emptied so each process takes its own.
-    const workerEnv = {
-      WORKER_HEALTH_PORT: String(workerPort),
-      HEALTH_PORT: '',
-      WORKFLOW_BUNDLE_PATH: codePath,
-      ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
-    };
+    const workerEnv = { WORKER_HEALTH_PORT: String(workerPort), HEALTH_PORT: '', WORKFLOW_BUNDLE_PATH: codePath };
     const problems = encryptionProblems(config, processes.environment(workerEnv));
     if (problems.length > 0) throw new Error(`payload encryption is not on as in production: ${problems.join('; ')}`);
     progress('starting the worker and the router');

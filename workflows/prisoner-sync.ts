@@ -8,6 +8,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -17,7 +18,12 @@ import {
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { alertSyncWorkflowId } from '../common/ids';
-import { DATABASE_ACTIVITY, DEFERRAL_DELAY, MAX_MAPPING_DEFERRALS } from '../common/retry-policies';
+import {
+  DATABASE_ACTIVITY,
+  DEFERRAL_DELAY,
+  LOCAL_TEMPORAL_REQUEST,
+  MAX_MAPPING_DEFERRALS,
+} from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
@@ -30,6 +36,7 @@ import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
 
 const switches = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
+const report = proxyLocalActivities<SyncActivities>(LOCAL_TEMPORAL_REQUEST);
 
 export interface PrisonerSyncInput {
   prisonNumber: string;
@@ -244,8 +251,17 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   /** Tells each waiting batch how its resync ended; a batch that has gone away no longer needs to know. */
   async function notifyWaiters(requests: ResyncRequest[], finished: ResyncFinished): Promise<void> {
     const waiters = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
+    // Requests marked inPlace are from since the waiter is told by a local activity (see reportResyncFinished).
+    const byLocalActivity = requests.every((r) => r.inPlace);
     for (const workflowId of waiters) {
       const eventIds = requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : []));
+      if (byLocalActivity) {
+        await report.reportResyncFinished.executeWithOptions(
+          { ...LOCAL_TEMPORAL_REQUEST, summary: `tell ${workflowId} the resync of ${prisonNumber} ended` },
+          [{ workflowId, finished: { ...finished, eventIds } }],
+        );
+        continue;
+      }
       try {
         await getExternalWorkflowHandle(workflowId).signal(resyncFinishedSignal, { ...finished, eventIds });
       } catch (err) {

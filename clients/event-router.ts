@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     groupId: config.kafka.consumerGroup,
     topics: config.kafka.topics,
+    partitionsAtOnce: config.kafka.partitionsAtOnce,
+    lanesPerPartition: config.kafka.lanesPerPartition,
     switches: () => switches.get(),
     logger,
     metrics,

@@ -86,6 +86,8 @@ const envSchema = z.object({
     .optional()
     .default('nomis'),
   SYNC_SWITCHES_CACHE_MS: positiveInt('SYNC_SWITCHES_CACHE_MS', 2_000),
+  ROUTER_PARTITIONS_AT_ONCE: positiveInt('ROUTER_PARTITIONS_AT_ONCE', 6),
+  ROUTER_LANES_PER_PARTITION: positiveInt('ROUTER_LANES_PER_PARTITION', 16),
   BULK_RESYNC_CONCURRENCY: positiveInt('BULK_RESYNC_CONCURRENCY', 20),
   BULK_RESYNC_RATE: positiveNumber('BULK_RESYNC_RATE', 10),
   RECONCILIATION_INTERVAL: duration('RECONCILIATION_INTERVAL', '1h'),
@@ -148,6 +150,9 @@ export interface Config {
     brokers: string[];
     consumerGroup: string;
     topics: { offenderEvents: string; domainEvents: string; dlq: string };
+    /** The router's partitions handled side by side, and prisoners (keys) of one partition's batch side by side. */
+    partitionsAtOnce: number;
+    lanesPerPartition: number;
   };
   /** The external systems; by default the simulators on their default ports. */
   apis: {
@@ -270,6 +275,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       controllerPort: e.KAFKA_CONTROLLER_PORT,
       brokers: (e.KAFKA_BROKERS || `127.0.0.1:${e.KAFKA_PORT}`).split(',').map((b) => b.trim()),
       consumerGroup: e.KAFKA_CONSUMER_GROUP,
+      partitionsAtOnce: e.ROUTER_PARTITIONS_AT_ONCE,
+      lanesPerPartition: e.ROUTER_LANES_PER_PARTITION,
       ssl: {
         enabled: e.KAFKA_SSL === 'on' || (e.KAFKA_SSL !== 'off' && Boolean(e.KAFKA_SSL_CA)),
         caPath: e.KAFKA_SSL_CA,

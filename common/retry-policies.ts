@@ -86,13 +86,6 @@ export const LOCAL_TEMPORAL_REQUEST: LocalActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
-/** A batch's outcomes recorded from inside its workflow task: one insert, retried as DATABASE_ACTIVITY is. */
-export const LOCAL_DATABASE_WRITE: LocalActivityOptions = {
-  startToCloseTimeout: '10 seconds',
-  scheduleToCloseTimeout: '24 hours',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
-
 /** Reconciliation reads NOMIS, DPS and the mappings for a page of prisoners; it heartbeats as it goes. */
 export const RECONCILIATION_CHECK_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '10 minutes',

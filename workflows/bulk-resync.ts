@@ -5,7 +5,6 @@ import {
   log,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -18,13 +17,7 @@ import { batchResyncEventId } from '../common/ids';
 import { nextWindowStep, refill } from '../common/rate-limit';
 import type { TokenBucket } from '../common/rate-limit';
 import type { Duration } from '@temporalio/common';
-import {
-  DATABASE_ACTIVITY,
-  LOCAL_DATABASE_WRITE,
-  LOCAL_TEMPORAL_REQUEST,
-  NOMIS_READ_ACTIVITY,
-  TEMPORAL_REQUEST_ACTIVITY,
-} from '../common/retry-policies';
+import { DATABASE_ACTIVITY, NOMIS_READ_ACTIVITY, TEMPORAL_REQUEST_ACTIVITY } from '../common/retry-policies';
 import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { BulkResyncFailure, BulkResyncProgress, ResyncFinished } from './messages';
@@ -34,7 +27,6 @@ import type { ResyncSource } from '../common/sync-switches';
 const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 const temporal = proxyActivities<SyncActivities>(TEMPORAL_REQUEST_ACTIVITY);
-const local = proxyLocalActivities<SyncActivities>(LOCAL_TEMPORAL_REQUEST);
 
 /** Outcomes are written to the database in groups of this many (and at the end), not one activity each. */
 const RECORD_EVERY = 25;
@@ -47,9 +39,10 @@ const FAILURES_KEPT = 100;
 /** With nothing reported for this long, the batch asks whether the prisoners in its window are still syncing. */
 const LIVENESS_CHECK_EVERY = '2 minutes';
 /**
- * The window is refilled once a quarter of it is free, by one local activity, and outcomes are recorded by a local
- * activity (older runs refilled it for every resync that finished, by an activity each: two workflow tasks and an
- * activity task per prisoner; and stopped refilling while an activity recorded outcomes).
+ * The window is refilled once a quarter of it is free, by one activity (older runs refilled it for every resync
+ * that finished: an activity and two workflow tasks per prisoner). Not a local activity: the window's rate is
+ * reckoned on workflow time, which a replay did not see the same between local activities in one workflow task
+ * (the batch failed as non-deterministic under load).
  */
 const REFILL_IN_CHUNKS = 'bulk-resync-refill-in-chunks';
 const REFILL_PARTS = 4;
@@ -193,9 +186,7 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
         ...(input.source ? { source: input.source } : {}),
       };
       const summary = `queue resyncs of ${describeList(prisonNumbers)}`;
-      if (inChunks)
-        await local.requestBatchResyncs.executeWithOptions({ ...LOCAL_TEMPORAL_REQUEST, summary }, [request]);
-      else await temporal.requestBatchResyncs.executeWithOptions({ ...TEMPORAL_REQUEST_ACTIVITY, summary }, [request]);
+      await temporal.requestBatchResyncs.executeWithOptions({ ...TEMPORAL_REQUEST_ACTIVITY, summary }, [request]);
       continue;
     }
     showProgress();
@@ -293,10 +284,7 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
     if (!state || state.unrecorded.length === 0) return;
     const outcomes = state.unrecorded.splice(0);
     const summary = `record ${outcomes.length} outcomes of batch ${batchId}`;
-    // In chunks, as a local activity too: an activity task's round trip here held up refilling the window.
-    if (inChunks)
-      await local.recordBatchOutcomes.executeWithOptions({ ...LOCAL_DATABASE_WRITE, summary }, [{ batchId, outcomes }]);
-    else await db.recordBatchOutcomes.executeWithOptions({ ...DATABASE_ACTIVITY, summary }, [{ batchId, outcomes }]);
+    await db.recordBatchOutcomes.executeWithOptions({ ...DATABASE_ACTIVITY, summary }, [{ batchId, outcomes }]);
   }
 
   function progress(): BulkResyncProgress {

@@ -25,9 +25,9 @@ export interface EventRouterOptions {
   temporalRetry?: { initialMs: number; maxMs: number; deadlineMs: number };
   /** Prometheus counters (adapters/metrics.ts); the snapshot() counters are kept either way. */
   metrics?: RouterMetrics;
-  /** Partitions handled side by side (default PARTITIONS_AT_ONCE). */
+  /** Partitions handled side by side (ROUTER_PARTITIONS_AT_ONCE; default PARTITIONS_AT_ONCE). */
   partitionsAtOnce?: number;
-  /** Prisoners (Kafka keys) of one partition's batch routed side by side (default LANES_PER_PARTITION). */
+  /** Prisoners (Kafka keys) of one partition's batch side by side (ROUTER_LANES_PER_PARTITION; LANES_PER_PARTITION). */
   lanesPerPartition?: number;
 }
 

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
 import { cached } from './metrics';
 
 // Kubernetes probes and the Prometheus scrape, on a port of their own so that neither depends on the
@@ -98,5 +99,17 @@ export function temporalReachability(connection: () => TemporalHealthCheckable |
     if (!c) return false;
     await c.withDeadline(Date.now() + 2_000, () => c.healthService.check({}));
     return true;
+  });
+}
+
+/** A TCP port free on loopback now (for a listener the caller starts next, e.g. the SDK's metrics exporter). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createTcpServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }

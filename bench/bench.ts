@@ -2,8 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +11,6 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Admin, Message, Producer } from 'kafkajs';
-import { createApiClients } from '../adapters/clients';
 import type { ApiClients } from '../adapters/clients';
 import { createDb, findUnmappedDpsAlertIds, migrateLatest, replacePrisonerMappings } from '../adapters/db';
 import type { Db } from '../adapters/db';
@@ -27,8 +24,9 @@ import type { Config } from '../common/config';
 import { loadConfig } from '../common/config';
 import { mapConcurrently } from '../common/concurrency';
 import { bulkResyncWorkflowId, prisonerSyncWorkflowId } from '../common/ids';
+import { freePort } from '../adapters/health-server';
 import { AppProcesses, appEnv, compiledEntry, httpGet } from '../infra/app-processes';
-import { startSimulators } from '../simulators';
+import { apiClientsFor, startBenchSimulators } from './resync-measure';
 import type { Simulators } from '../simulators';
 import { createPrisonerRequestSchema } from '../simulators/nomis';
 import type { PrisonerSyncResult } from '../workflows/prisoner-sync';
@@ -671,17 +669,6 @@ async function encryptionInHistory(bench: Bench, workflowIds: string[]): Promise
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function untilReady(port: number, child: ChildProcess, what: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -749,24 +736,12 @@ async function main(): Promise<void> {
   let encryption: { on: boolean; detail: string } = { on: false, detail: 'not checked' };
   try {
     progress(`run ${runId}: task queue ${taskQueue}, Temporal ${config.temporal.address}`);
-    const simulators = await startSimulators({
-      nomisPort: 0,
-      dpsPort: 0,
-      authPort: 0,
-      kafka: null,
-      // Its own bookingId range: the mapping table is shared with the stack's other users.
-      firstBookingId: randomInt(2_000_000, 2_000_000_000),
-    });
+    const simulators = await startBenchSimulators();
     cleanup.push(['simulators', () => simulators.close()]);
     const db = createDb(config.postgres.url, { min: 0, max: options.concurrency + 5 });
     cleanup.push(['database', () => db.destroy()]);
     await migrateLatest(db);
-    const apis = createApiClients({
-      ...config.apis,
-      nomisUrl: simulators.urls.nomis,
-      dpsUrl: simulators.urls.dps,
-      authUrl: simulators.urls.auth,
-    });
+    const apis = apiClientsFor(config, simulators.urls);
     cleanup.push(['API clients', () => apis.close()]);
     const temporalConnection = await connectClient(config);
     cleanup.push(['Temporal connection', () => temporalConnection.close()]);

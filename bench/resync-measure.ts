@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
+import type { ApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { readInvariantViolations } from '../adapters/sync-check';
 import { dataConverter, requestResync, temporalConnectionOptions } from '../adapters/temporal';
@@ -10,6 +11,7 @@ import { startOrAttachBatch } from '../clients/bulk-batch';
 import type { Config } from '../common/config';
 import { startSimulators } from '../simulators';
 import { SimulatorControl } from '../simulators/control-client';
+import type { SimulatorUrls } from '../simulators/control-client';
 import { createSyncWorker } from '../workers/worker';
 
 // One resync measurement on a running stack, shared by the benchmark scripts: N prisoners with A alerts each in
@@ -84,6 +86,23 @@ export function randomPrisonNumberSuffix(): string {
   return letter() + letter();
 }
 
+/** NOMIS, DPS and Auth simulators in this process, on free ports, publishing nothing. */
+export function startBenchSimulators(): ReturnType<typeof startSimulators> {
+  return startSimulators({
+    nomisPort: 0,
+    dpsPort: 0,
+    authPort: 0,
+    kafka: null,
+    // Its own bookingId range: the mapping table is shared with the stack's other users.
+    firstBookingId: randomInt(2_000_000, 2_000_000_000),
+  });
+}
+
+/** The product's API clients, pointed at simulators started by startBenchSimulators. */
+export function apiClientsFor(config: Config, urls: SimulatorUrls): ApiClients {
+  return createApiClients({ ...config.apis, nomisUrl: urls.nomis, dpsUrl: urls.dps, authUrl: urls.auth });
+}
+
 export async function measureResyncs(options: MeasureOptions): Promise<Measurement> {
   const timing = options.codec ? new TimingPayloadCodec(dataConverter(options.config).payloadCodecs ?? []) : undefined;
   const { measurement, codecWindow } = await measureWith(options, timing);
@@ -106,25 +125,13 @@ async function measureWith(
   if (prisoners > 10_000) throw new Error('at most 10000 prisoners: prison numbers are Z0000xx to Z9999xx');
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
-    // Its own bookingId range: the mapping table is shared with the stack's other users.
-    const simulators = await startSimulators({
-      nomisPort: 0,
-      dpsPort: 0,
-      authPort: 0,
-      kafka: null,
-      firstBookingId: randomInt(2_000_000, 2_000_000_000),
-    });
+    const simulators = await startBenchSimulators();
     cleanup.push(() => simulators.close());
     const control = new SimulatorControl(simulators.urls);
     const db = createDb(config.postgres.url, { min: 0, max: 20 });
     cleanup.push(() => db.destroy());
     await migrateLatest(db);
-    const apis = createApiClients({
-      ...config.apis,
-      nomisUrl: simulators.urls.nomis,
-      dpsUrl: simulators.urls.dps,
-      authUrl: simulators.urls.auth,
-    });
+    const apis = apiClientsFor(config, simulators.urls);
     cleanup.push(() => apis.close());
 
     const converter: DataConverter = timing ? { ...dataConverter(config), payloadCodecs: [timing] } : {};

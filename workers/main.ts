@@ -1,8 +1,6 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { startHealthServer, temporalReachability } from '../adapters/health-server';
+import { freePort, startHealthServer, temporalReachability } from '../adapters/health-server';
 import { createRegistry } from '../adapters/metrics';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
@@ -86,17 +84,6 @@ async function main(): Promise<void> {
     await health.close();
   }
   console.log('worker stopped');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The Temporal SDK's Prometheus text; empty (not an error) if Core's exporter does not answer, so ours still shows. */

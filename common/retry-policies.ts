@@ -78,8 +78,9 @@ export const TEMPORAL_REQUEST_ACTIVITY: ActivityOptions = {
 };
 
 /**
- * The same requests made from inside the batch's workflow task (a local activity): they take milliseconds, and
- * one less task round trip per refill of the window. Retried, as above, until Temporal takes them.
+ * The same kind of request made from inside a workflow task (a local activity): a prisoner's workflow telling the
+ * batch that asked how its resync ended, which takes milliseconds and lets that workflow close in the same task.
+ * Retried, as above, until Temporal takes it.
  */
 export const LOCAL_TEMPORAL_REQUEST: LocalActivityOptions = {
   startToCloseTimeout: '60 seconds',

@@ -121,7 +121,7 @@ interface ResyncOnceOptions {
 }
 
 /** Read NOMIS, replace DPS, replace the mappings: the resync itself, however its steps are run. */
-export async function resyncOnce(
+async function resyncOnce(
   input: PrisonerResyncInput,
   pushed: Set<string>,
   { steps, guarded, emptiesRemovedHere }: ResyncOnceOptions,

@@ -7,7 +7,8 @@ import { prisonerSyncWorkflowId } from '../common/ids';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { SyncRequest } from '../workflows/messages';
-import { syncRequestedSignal } from '../workflows/messages';
+import { syncRequestedSignal, syncsRequestedSignal } from '../workflows/messages';
+import type { PrisonerSyncInput } from '../workflows/prisoner-sync';
 import { prisonerSyncWorkflow } from '../workflows/prisoner-sync';
 import { AesGcmPayloadCodec } from './payload-codec';
 import { readSetting } from './setting-files';
@@ -51,20 +52,44 @@ export function temporalClient(config: Config, connection: Connection): Client {
   return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
 }
 
-/** Queues a sync on the prisoner's workflow, starting it if idle: the one way every caller asks for a sync. */
-export function requestSync(client: Client, taskQueue: string, prisonNumber: string, request: SyncRequest) {
-  return client.workflow.signalWithStart(prisonerSyncWorkflow, {
+/**
+ * Queues syncs on the prisoner's workflow, starting it if idle: the one way every caller asks for a sync. Several
+ * requests go in one signal, in order, as if signalled one by one.
+ */
+export function requestSync(
+  client: Client,
+  taskQueue: string,
+  prisonNumber: string,
+  requests: SyncRequest | readonly SyncRequest[],
+) {
+  const marked = (Array.isArray(requests) ? requests : [requests]).map(markInPlace);
+  const common = {
     workflowId: prisonerSyncWorkflowId(prisonNumber),
     taskQueue,
-    args: [{ prisonNumber, searchAttributesSetAtStart: true }],
-    signal: syncRequestedSignal,
-    signalArgs: [request.kind === 'resync' && request.inPlace === undefined ? { ...request, inPlace: true } : request],
+    args: [{ prisonNumber, searchAttributesSetAtStart: true }] as [PrisonerSyncInput],
     typedSearchAttributes: [
       { key: PRISON_NUMBER, value: prisonNumber },
       { key: SYNC_KIND, value: SyncKind.prisoner },
     ],
     staticSummary: `all alert syncs of ${prisonNumber}, in order`,
-  });
+  };
+  // One request keeps the signal every workflow has always had; a worker must know syncsRequested before a
+  // router sends it (deploy workers first).
+  return marked.length === 1
+    ? client.workflow.signalWithStart(prisonerSyncWorkflow, {
+        ...common,
+        signal: syncRequestedSignal,
+        signalArgs: [marked[0] as SyncRequest],
+      })
+    : client.workflow.signalWithStart(prisonerSyncWorkflow, {
+        ...common,
+        signal: syncsRequestedSignal,
+        signalArgs: [marked],
+      });
+}
+
+function markInPlace(request: SyncRequest): SyncRequest {
+  return request.kind === 'resync' && request.inPlace === undefined ? { ...request, inPlace: true } : request;
 }
 
 /** Shorthand for the prisoner-level case. */

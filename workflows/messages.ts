@@ -59,6 +59,9 @@ export type SyncRequest = ResyncRequest | AlertSyncRequest;
 /** Every sync of a prisoner is requested through this signal, so they run one at a time, in order. */
 export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');
 
+/** Several requests for one prisoner at once, in order (the router, behind on a burst): each as if signalled alone. */
+export const syncsRequestedSignal = defineSignal<[SyncRequest[]]>('syncsRequested');
+
 export interface PrisonerSyncProgress {
   prisonNumber: string;
   resyncPasses: number;

@@ -30,7 +30,7 @@ import type { ResyncSource } from '../common/sync-switches';
 import type { AlertSyncOutcome } from './alert-sync';
 import { dpsAlertToNomisWorkflow, nomisAlertToDpsWorkflow } from './alert-sync';
 import type { AlertSyncRequest, PrisonerSyncProgress, ResyncFinished, ResyncRequest, SyncRequest } from './messages';
-import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal } from './messages';
+import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal, syncsRequestedSignal } from './messages';
 import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
@@ -107,7 +107,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     return historyLength === firstTaskAfterInPlace;
   };
 
-  setHandler(syncRequestedSignal, (request) => {
+  const requested = (request: SyncRequest) => {
     if (request.eventId && handled.has(request.eventId)) {
       result.duplicatesIgnored++;
       log.info('duplicate sync request ignored', { prisonNumber, eventId: request.eventId, reason: request.reason });
@@ -115,7 +115,9 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     }
     if (request.eventId) handled.add(request.eventId);
     queue.push(isDpsEdit(request) && (resyncRunning || sentDuringInPlaceResync()) ? duringResync(request) : request);
-  });
+  };
+  setHandler(syncRequestedSignal, requested);
+  setHandler(syncsRequestedSignal, (requests) => requests.forEach(requested));
   setHandler(
     prisonerSyncProgressQuery,
     (): PrisonerSyncProgress => ({

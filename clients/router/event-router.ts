@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
-import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Logger } from '../../common/logger';
 import type { SyncSwitches } from '../../common/sync-switches';
 import type { RouterMetrics } from '../../adapters/metrics';
 import { deadLetterCategory } from '../../adapters/metrics';
 import { requestSync } from '../../adapters/temporal';
-import type { SyncTarget, Topics } from './route';
-import { DonePrefix, lanesByKey, runLanes } from './lanes';
+import type { SyncRequest } from '../../workflows/messages';
+import type { RouteDecision, SyncTarget, Topics } from './route';
+import { DonePrefix, lanesByKey, runLanes, runsOfOnePrisoner } from './lanes';
 import { routeMessage } from './route';
 
 export interface EventRouterOptions {
@@ -38,7 +39,22 @@ export interface EventRouterOptions {
 const PARTITIONS_AT_ONCE = 6;
 const LANES_PER_PARTITION = 16;
 
+/** A run's requests travel in one signal payload, which Temporal caps (2 MiB by default); alert requests are small. */
+const MAX_REQUESTS_PER_SIGNAL = 50;
+
 export type RouterCounters = Record<string, number>;
+
+/** A consumed message and what it means (route.ts), decided before any lane runs. */
+interface Routed {
+  key: Buffer | null;
+  message: KafkaMessage;
+  decision: RouteDecision;
+}
+
+/** The prisoner when the message asks one sync of one prisoner, else undefined (it is then handled alone). */
+function onlyPrisoner({ decision }: Routed): string | undefined {
+  return decision.action === 'sync' && decision.targets.length === 1 ? decision.targets[0]?.prisonNumber : undefined;
+}
 
 /**
  * Consumes both topics and turns each message into Temporal workflow starts/signals. At-least-once: an offset is
@@ -115,19 +131,35 @@ export class EventRouter {
     this.counters[key] = (this.counters[key] ?? 0) + 1;
   }
 
-  /** Lanes of one key each side by side; the offset moves only over messages that are done (lanes.ts). */
+  /**
+   * Lanes of one key each side by side; within a lane, runs of requests for one prisoner in one signal each. The
+   * offset moves only over messages that are done (lanes.ts).
+   */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, pause, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const done = new DonePrefix(batch.messages.map((m) => m.offset));
     try {
+      const switches = await this.options.switches();
+      const routed = batch.messages.map(
+        (message): Routed => ({
+          key: message.key,
+          message,
+          decision: routeMessage({ topics: this.options.topics, switches }, topic, message.value, {
+            partition,
+            offset: message.offset,
+          }),
+        }),
+      );
       await runLanes(
-        lanesByKey(batch.messages),
+        lanesByKey(routed).map((lane) => runsOfOnePrisoner(lane, onlyPrisoner, MAX_REQUESTS_PER_SIGNAL)),
         this.options.lanesPerPartition ?? LANES_PER_PARTITION,
-        async (message) => {
-          await this.handle({ topic, partition, message, heartbeat, pause });
-          const committable = done.finish(message.offset);
-          if (committable !== undefined) resolveOffset(committable);
+        async (run) => {
+          await this.handleRun(topic, partition, run, heartbeat);
+          for (const { message } of run) {
+            const committable = done.finish(message.offset);
+            if (committable !== undefined) resolveOffset(committable);
+          }
         },
         () => !isRunning() || isStale(),
       );
@@ -137,14 +169,35 @@ export class EventRouter {
     }
   }
 
-  private async handle(payload: EachMessagePayload): Promise<void> {
-    const { topic, partition, message, heartbeat } = payload;
-    const switches = await this.options.switches();
-    const decision = routeMessage({ topics: this.options.topics, switches }, topic, message.value, {
-      partition,
-      offset: message.offset,
-    });
-    const where = { topic, partition, offset: message.offset };
+  /** One message, or several that each ask one sync of the same prisoner: those in one signal-with-start. */
+  private async handleRun(
+    topic: string,
+    partition: number,
+    run: Routed[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const [first] = run;
+    if (run.length === 1 && first) return this.handle(topic, partition, first, heartbeat);
+    const targets = run.map(({ decision }) => (decision.action === 'sync' ? decision.targets[0] : undefined));
+    const prisonNumber = onlyPrisoner(run[0] as Routed) as string;
+    const refused = await this.requestSync(
+      prisonNumber,
+      targets.map((target) => (target as SyncTarget).request),
+      heartbeat,
+    );
+    // Refused as a whole (e.g. too large together): one by one, so only a request refused alone is dead-lettered.
+    if (refused) {
+      for (const item of run) await this.handle(topic, partition, item, heartbeat);
+      return;
+    }
+    for (const item of run) {
+      this.consumed(topic, item.decision);
+      if (item.decision.action === 'sync')
+        this.syncRequested(topic, partition, item, item.decision.eventType, item.decision.targets[0] as SyncTarget);
+    }
+  }
+
+  private consumed(topic: string, decision: RouteDecision): void {
     this.count('messages');
     // Unknown event types are free text: one label value for all of them keeps the series count bounded.
     const eventType =
@@ -154,9 +207,40 @@ export class EventRouter {
           ? 'other'
           : decision.eventType;
     this.options.metrics?.consumed.inc({ topic, event_type: eventType });
+  }
+
+  private syncRequested(
+    topic: string,
+    partition: number,
+    { message }: Routed,
+    eventType: string,
+    target: SyncTarget,
+  ): void {
+    this.count(target.request.kind === 'resync' ? 'resync-requested' : 'alert-sync-requested');
+    this.options.metrics?.syncRequests.inc({ kind: target.request.kind === 'resync' ? 'resync' : 'alert-sync' });
+    this.options.logger.info(
+      `${target.prisonNumber} ${eventType} -> ${target.request.kind} requested: ${target.request.reason}`,
+      {
+        topic,
+        partition,
+        offset: message.offset,
+        workflowId: prisonerSyncWorkflowId(target.prisonNumber),
+      },
+    );
+  }
+
+  private async handle(
+    topic: string,
+    partition: number,
+    routed: Routed,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const { message, decision } = routed;
+    const where = { topic, partition, offset: message.offset };
+    this.consumed(topic, decision);
     switch (decision.action) {
       case 'dead-letter':
-        await this.deadLetter(payload, decision.reason);
+        await this.deadLetter(topic, partition, message, decision.reason);
         return;
       case 'skip':
         this.count(`skipped:${decision.reason}`);
@@ -168,28 +252,29 @@ export class EventRouter {
         return;
       case 'sync':
         for (const target of decision.targets) {
-          const refused = await this.requestSync(target, heartbeat);
+          const refused = await this.requestSync(target.prisonNumber, [target.request], heartbeat);
           if (refused) {
             // Never accepted, however often it is tried: the partition must not wait on it for ever.
-            await this.deadLetter(payload, `Temporal refused the sync request for ${target.prisonNumber}: ${refused}`);
+            await this.deadLetter(
+              topic,
+              partition,
+              message,
+              `Temporal refused the sync request for ${target.prisonNumber}: ${refused}`,
+            );
             continue;
           }
-          this.count(target.request.kind === 'resync' ? 'resync-requested' : 'alert-sync-requested');
-          this.options.metrics?.syncRequests.inc({ kind: target.request.kind === 'resync' ? 'resync' : 'alert-sync' });
-          this.options.logger.info(
-            `${target.prisonNumber} ${decision.eventType} -> ${target.request.kind} requested: ${target.request.reason}`,
-            {
-              ...where,
-              workflowId: prisonerSyncWorkflowId(target.prisonNumber),
-            },
-          );
+          this.syncRequested(topic, partition, routed, decision.eventType, target);
         }
         return;
     }
   }
 
   /** Resolves when Temporal accepted the request, or with the reason when it never will (invalid argument). */
-  private async requestSync(target: SyncTarget, heartbeat: () => Promise<void>): Promise<string | undefined> {
+  private async requestSync(
+    prisonNumber: string,
+    requests: SyncRequest[],
+    heartbeat: () => Promise<void>,
+  ): Promise<string | undefined> {
     // Capped well below the consumer session timeout, since we heartbeat between attempts.
     const { initialMs, maxMs, deadlineMs } = this.options.temporalRetry ?? {
       initialMs: 500,
@@ -202,10 +287,9 @@ export class EventRouter {
         // Signal-with-start: joins the prisoner's running resync, or starts one. Never two side by side.
         // A deadline, so an unreachable Temporal fails the attempt instead of blocking past the session timeout.
         await temporal.withDeadline(Date.now() + deadlineMs, () =>
-          requestSync(temporal, this.options.taskQueue, target.prisonNumber, target.request),
+          requestSync(temporal, this.options.taskQueue, prisonNumber, requests),
         );
-        if (attempt > 1)
-          this.options.logger.info('Temporal reachable again, consuming', { prisonNumber: target.prisonNumber });
+        if (attempt > 1) this.options.logger.info('Temporal reachable again, consuming', { prisonNumber });
         return undefined;
       } catch (err) {
         const refused = permanentRefusal(err);
@@ -215,7 +299,7 @@ export class EventRouter {
         this.count('temporal-unavailable-retries');
         this.options.metrics?.temporalRetries.inc();
         this.options.logger.warn(
-          `Temporal did not accept the sync request for ${target.prisonNumber}; partition paused, retrying in ${delay} ms`,
+          `Temporal did not accept the sync request for ${prisonNumber}; partition paused, retrying in ${delay} ms`,
           {
             attempt,
             error: err instanceof Error ? err.message : String(err),
@@ -229,7 +313,7 @@ export class EventRouter {
   }
 
   /** The message, unchanged, to the dead-letter topic with the reason (contract §1.3); counted and logged. */
-  private async deadLetter({ topic, partition, message }: EachMessagePayload, reason: string): Promise<void> {
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {
     await this.producer.send({
       topic: this.options.topics.dlq,
       messages: [

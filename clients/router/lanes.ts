@@ -60,3 +60,24 @@ export async function runLanes<M>(
   await Promise.all(Array.from({ length: Math.min(limit, lanes.length) }, worker));
   if (failure) throw failure.error;
 }
+
+/**
+ * A lane cut into runs of consecutive items for one and the same prisoner (at most `max` each); an item that names
+ * no single prisoner (`prisonerOf` undefined) is a run of its own. A run's requests go to the prisoner's workflow
+ * in one signal-with-start: while the router is behind, a batch holds several events per prisoner, and one call
+ * to Temporal instead of several is most of what routing costs.
+ */
+export function runsOfOnePrisoner<T>(lane: T[], prisonerOf: (item: T) => string | undefined, max: number): T[][] {
+  const runs: T[][] = [];
+  let current: { prisonNumber: string; items: T[] } | undefined;
+  for (const item of lane) {
+    const prisonNumber = prisonerOf(item);
+    if (prisonNumber !== undefined && current?.prisonNumber === prisonNumber && current.items.length < max) {
+      current.items.push(item);
+      continue;
+    }
+    current = prisonNumber === undefined ? undefined : { prisonNumber, items: [item] };
+    runs.push(current ? current.items : [item]);
+  }
+  return runs;
+}

@@ -1,4 +1,4 @@
-import { DonePrefix, lanesByKey, runLanes } from '../../clients/router/lanes';
+import { DonePrefix, lanesByKey, runLanes, runsOfOnePrisoner } from '../../clients/router/lanes';
 
 // The router's lanes: one prisoner's events in order, prisoners side by side, offsets committed only over a
 // prefix of done messages.
@@ -83,4 +83,21 @@ test('a stopping router takes no further message', async () => {
     () => stopping,
   );
   expect(handled).toEqual(['A1']);
+});
+
+test("a lane's consecutive requests for one prisoner make one run, up to the limit; anything else stands alone", () => {
+  // "A1" asks a sync of prisoner A; "X" names no single prisoner (a merge, a skip, a dead letter).
+  const prisonerOf = (item: string) => (item.startsWith('X') ? undefined : item[0]);
+  const lane = ['A1', 'A2', 'A3', 'A4', 'X1', 'A5', 'B1', 'B2', 'X2', 'X3', 'A6'];
+  expect(runsOfOnePrisoner(lane, prisonerOf, 3)).toEqual([
+    ['A1', 'A2', 'A3'],
+    ['A4'],
+    ['X1'],
+    ['A5'],
+    ['B1', 'B2'],
+    ['X2'],
+    ['X3'],
+    ['A6'],
+  ]);
+  expect(runsOfOnePrisoner([], prisonerOf, 3)).toEqual([]);
 });

@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import type { Config } from '../common/config';
 import type { SimulatorUrls } from '../simulators/control-client';
 
@@ -37,6 +39,17 @@ export function appEnv(options: {
   };
 }
 
+/** The worker's memory settings as the Helm chart sets them (deploy/helm/alerts-sync: worker.heapLimitMiB, .mallocArenas). */
+export function chartWorkerMemoryEnv(): { NODE_OPTIONS: string; MALLOC_ARENA_MAX: string } {
+  const file = path.join('deploy', 'helm', 'alerts-sync', 'values.yaml');
+  const values: unknown = parse(readFileSync(path.join(ROOT, file), 'utf8'));
+  const worker = (values as { worker?: Record<string, unknown> }).worker ?? {};
+  const { heapLimitMiB, mallocArenas } = worker;
+  if (typeof heapLimitMiB !== 'number' || typeof mallocArenas !== 'number')
+    throw new Error(`${file}: worker.heapLimitMiB and worker.mallocArenas must be numbers`);
+  return { NODE_OPTIONS: `--max-old-space-size=${heapLimitMiB}`, MALLOC_ARENA_MAX: String(mallocArenas) };
+}
+
 /** Where `npm run build:dist` (tsconfig.build.json) puts an entry's JavaScript. */
 export function compiledEntry(entry: AppEntry): string {
   return path.join('dist', entry.replace(/\.ts$/, '.js'));
@@ -59,9 +72,11 @@ export class AppProcesses {
    */
   start(entry: AppEntry, env: Record<string, string> = {}, from: 'source' | 'dist' = 'source'): ChildProcess {
     const args = from === 'dist' ? ['--enable-source-maps', compiledEntry(entry)] : ['--import', 'tsx', entry];
+    // The chart's memory settings for the worker, so a benchmark measures the memory a pod would use.
+    const image: Record<string, string> = from === 'dist' && entry === 'workers/main.ts' ? chartWorkerMemoryEnv() : {};
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: this.environment(env),
+      env: this.environment({ ...image, ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // Kept for the failure message; not echoed, so a green run stays quiet.

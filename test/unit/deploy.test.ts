@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Config, ProductionNeed } from '../../common/config';
 import { loadConfig, productionProblems } from '../../common/config';
+import { chartWorkerMemoryEnv } from '../../infra/app-processes';
 
 // The deployment artifacts, checked with the tools infra/provision-deploy-tools.sh installs: helm lints and renders
 // the chart, kubernetes-validate checks every manifest against the Kubernetes schemas it ships (offline, strict:
@@ -306,6 +307,16 @@ describe('default values', () => {
     expect(grace).not.toBeNull();
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(grace![1]));
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30);
+  });
+
+  test("the worker's memory is set as the benchmark runs it, its V8 heap well inside the pod's limit", () => {
+    const c = container(rendered, 'worker');
+    const { NODE_OPTIONS, MALLOC_ARENA_MAX } = literalEnv(c);
+    expect({ NODE_OPTIONS, MALLOC_ARENA_MAX }).toEqual(chartWorkerMemoryEnv());
+    const heapMiB = Number(/^--max-old-space-size=(\d+)$/.exec(NODE_OPTIONS ?? '')?.[1]);
+    // Two isolates (main and workflow thread) may each reach the limit, plus the Rust core and code.
+    const limitMiB = Number(/^(\d+)Gi$/.exec(c.resources?.limits?.memory ?? '')?.[1]) * 1024;
+    expect(2 * heapMiB + 200).toBeLessThan(limitMiB);
   });
 
   test('each process gets only the credentials it uses', () => {

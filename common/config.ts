@@ -123,6 +123,7 @@ const envSchema = z.object({
   WORKER_HEALTH_PORT: port('WORKER_HEALTH_PORT', 9464),
   ROUTER_HEALTH_PORT: port('ROUTER_HEALTH_PORT', 9465),
   SHUTDOWN_GRACE: duration('SHUTDOWN_GRACE', '25s'),
+  WORKER_CACHED_WORKFLOWS: positiveInt('WORKER_CACHED_WORKFLOWS', 500),
 });
 
 export interface Config {
@@ -180,6 +181,12 @@ export interface Config {
   health: { workerPort: number; routerPort: number };
   /** What a worker waits for in-flight activities on SIGTERM; below Kubernetes' 30 s grace period. */
   shutdownGrace: Duration;
+  /**
+   * Running workflows a worker keeps in memory between tasks. Set, not derived: the SDK's default follows V8's
+   * heap limit, and the chart's limit would leave room for about 20, fewer than a bulk batch's window, so the
+   * batch itself would be evicted and replayed from its whole history again and again.
+   */
+  cachedWorkflows: number;
   reconciliation: {
     /** How often the Temporal Schedule runs it. */
     interval: Duration;
@@ -329,6 +336,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       routerPort: e.HEALTH_PORT || e.ROUTER_HEALTH_PORT,
     },
     shutdownGrace: e.SHUTDOWN_GRACE,
+    cachedWorkflows: e.WORKER_CACHED_WORKFLOWS,
     reconciliation: {
       interval: e.RECONCILIATION_INTERVAL,
       recheckDelay: e.RECONCILIATION_RECHECK_DELAY,

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       dataConverter: dataConverter(config),
       workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
       shutdownGraceTime: config.shutdownGrace,
+      maxCachedWorkflows: config.cachedWorkflows,
     });
     console.log(`worker polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
     // run() resolves after SIGINT/SIGTERM once in-flight activities finished: a graceful shutdown.

@@ -28,6 +28,8 @@ export interface SyncWorkerOptions {
   workflowBundlePath?: string;
   /** How long in-flight activities get to finish after shutdown() before they are cancelled (SHUTDOWN_GRACE). */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** WORKER_CACHED_WORKFLOWS (common/config.ts says why it is set); unset: the SDK's default. */
+  maxCachedWorkflows?: number;
 }
 
 /** The sync worker: every workflow in workflows/ and every activity from createActivities(deps). */
@@ -41,6 +43,7 @@ export function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
     dataConverter: options.dataConverter,
     // Only when set: the SDK rejects an explicit undefined rather than applying its default.
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
   });
 }
 

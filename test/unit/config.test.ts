@@ -39,4 +39,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_PORT: 'ninety' })).toThrow('KAFKA_PORT must be a TCP port 1-65535, got "ninety"');
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
+
+  test("the worker's workflow cache is a setting, not the SDK's heap-derived default", () => {
+    expect(loadConfig({}).cachedWorkflows).toBe(500);
+    expect(loadConfig({ WORKER_CACHED_WORKFLOWS: '80' }).cachedWorkflows).toBe(80);
+    expect(() => loadConfig({ WORKER_CACHED_WORKFLOWS: '0' })).toThrow(/WORKER_CACHED_WORKFLOWS/);
+  });
 });

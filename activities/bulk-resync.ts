@@ -1,13 +1,13 @@
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { BulkResyncOutcomeRow, Db } from '../adapters/db';
+import type { Db } from '../adapters/db';
 import { findBulkResyncDone, forgetBulkResync, recordBulkResyncOutcomes } from '../adapters/db';
 import type { NomisApiClient } from '../adapters/nomis';
 import { requestSync } from '../adapters/temporal';
 import { mapConcurrently } from '../common/concurrency';
 import { batchResyncEventId, prisonerSyncWorkflowId } from '../common/ids';
-import type { ResyncFinished, SyncRequest } from '../workflows/messages';
+import type { BulkResyncOutcomeRow, ResyncFinished, SyncRequest } from '../workflows/messages';
 import { resyncFinishedSignal } from '../workflows/messages';
 import { classified } from './failures';
 import type { ResyncSource, SyncSwitches } from '../common/sync-switches';

@@ -6,6 +6,7 @@ import * as bulkResyncItems from './migrations/003_bulk_resync_items';
 import * as syncSwitches from './migrations/004_sync_switches';
 import type { RecordedSyncSwitches, SyncSwitches } from '../common/sync-switches';
 import { describeSwitches } from '../common/sync-switches';
+import type { BulkResyncOutcomeRow } from '../workflows/messages';
 
 // The one module that owns the database: connection, schema (knex migrations) and every query.
 
@@ -243,12 +244,6 @@ export async function deleteMappingByDpsAlertId(db: Db, dpsAlertId: string): Pro
 }
 
 // ---- bulk resync batches ----
-
-export interface BulkResyncOutcomeRow {
-  prisonNumber: string;
-  status: 'DONE' | 'FAILED';
-  failure?: string;
-}
 
 /** Upsert by (batch, prisoner): recording the same outcome twice is harmless. */
 export async function recordBulkResyncOutcomes(

@@ -7,9 +7,8 @@ import { prisonerSyncWorkflowId } from '../common/ids';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { SyncRequest } from '../workflows/messages';
-import { syncRequestedSignal, syncsRequestedSignal } from '../workflows/messages';
-import type { PrisonerSyncInput } from '../workflows/prisoner-sync';
-import { prisonerSyncWorkflow } from '../workflows/prisoner-sync';
+import type { PrisonerSyncInput } from '../workflows/messages';
+import { PRISONER_SYNC_WORKFLOW, syncRequestedSignal, syncsRequestedSignal } from '../workflows/messages';
 import { AesGcmPayloadCodec } from './payload-codec';
 import { readSetting } from './setting-files';
 
@@ -66,7 +65,7 @@ export function requestSync(
   const common = {
     workflowId: prisonerSyncWorkflowId(prisonNumber),
     taskQueue,
-    args: [{ prisonNumber, searchAttributesSetAtStart: true }] as [PrisonerSyncInput],
+    args: [{ prisonNumber, searchAttributesSetAtStart: true } satisfies PrisonerSyncInput],
     typedSearchAttributes: [
       { key: PRISON_NUMBER, value: prisonNumber },
       { key: SYNC_KIND, value: SyncKind.prisoner },
@@ -76,12 +75,12 @@ export function requestSync(
   // One request keeps the signal every workflow has always had; a worker must know syncsRequested before a
   // router sends it (deploy workers first).
   return marked.length === 1
-    ? client.workflow.signalWithStart(prisonerSyncWorkflow, {
+    ? client.workflow.signalWithStart(PRISONER_SYNC_WORKFLOW, {
         ...common,
         signal: syncRequestedSignal,
         signalArgs: [marked[0] as SyncRequest],
       })
-    : client.workflow.signalWithStart(prisonerSyncWorkflow, {
+    : client.workflow.signalWithStart(PRISONER_SYNC_WORKFLOW, {
         ...common,
         signal: syncsRequestedSignal,
         signalArgs: [marked],

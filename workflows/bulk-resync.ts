@@ -12,7 +12,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
-import type { BulkResyncOutcomeRow } from '../adapters/db';
 import { batchResyncEventId } from '../common/ids';
 import { nextWindowStep, refill } from '../common/rate-limit';
 import type { TokenBucket } from '../common/rate-limit';
@@ -20,7 +19,7 @@ import type { Duration } from '@temporalio/common';
 import { DATABASE_ACTIVITY, NOMIS_READ_ACTIVITY, TEMPORAL_REQUEST_ACTIVITY } from '../common/retry-policies';
 import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
-import type { BulkResyncFailure, BulkResyncProgress, ResyncFinished } from './messages';
+import type { BulkResyncFailure, BulkResyncOutcomeRow, BulkResyncProgress, ResyncFinished } from './messages';
 import { bulkResyncProgressQuery, resyncFinishedSignal } from './messages';
 import type { ResyncSource } from '../common/sync-switches';
 

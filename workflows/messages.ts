@@ -56,6 +56,22 @@ export interface AlertSyncRequest extends RequestBase {
 
 export type SyncRequest = ResyncRequest | AlertSyncRequest;
 
+/**
+ * The prisoner's queue (prisoner-sync.ts), by name: a client signals-with-start it by this name and these types,
+ * so it need not import the workflow's module and everything that module imports.
+ */
+export const PRISONER_SYNC_WORKFLOW = 'prisonerSyncWorkflow';
+
+export interface PrisonerSyncInput {
+  prisonNumber: string;
+  /** Requests carried over by continue-as-new (or given at start instead of by signal). */
+  requests?: SyncRequest[];
+  /** Event ids already handled by earlier runs of this chain. */
+  handledEventIds?: string[];
+  /** The starter set PrisonNumber and SyncKind (requestSync does; runs it started before it said so upserted them). */
+  searchAttributesSetAtStart?: boolean;
+}
+
 /** Every sync of a prisoner is requested through this signal, so they run one at a time, in order. */
 export const syncRequestedSignal = defineSignal<[SyncRequest]>('syncRequested');
 
@@ -90,6 +106,13 @@ export interface ResyncFinished {
 }
 
 export const resyncFinishedSignal = defineSignal<[ResyncFinished]>('resyncFinished');
+
+/** One prisoner's outcome in a batch, as the batch records it (bulk_resync_items). */
+export interface BulkResyncOutcomeRow {
+  prisonNumber: string;
+  status: 'DONE' | 'FAILED';
+  failure?: string;
+}
 
 export interface BulkResyncFailure {
   prisonNumber: string;

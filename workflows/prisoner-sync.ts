@@ -29,7 +29,14 @@ import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
 import type { AlertSyncOutcome } from './alert-sync';
 import { dpsAlertToNomisWorkflow, nomisAlertToDpsWorkflow } from './alert-sync';
-import type { AlertSyncRequest, PrisonerSyncProgress, ResyncFinished, ResyncRequest, SyncRequest } from './messages';
+import type {
+  AlertSyncRequest,
+  PrisonerSyncInput,
+  PrisonerSyncProgress,
+  ResyncFinished,
+  ResyncRequest,
+  SyncRequest,
+} from './messages';
 import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal, syncsRequestedSignal } from './messages';
 import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
@@ -37,16 +44,6 @@ import { resyncFromDpsWorkflow } from './resync-from-dps';
 
 const switches = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 const report = proxyLocalActivities<SyncActivities>(LOCAL_TEMPORAL_REQUEST);
-
-export interface PrisonerSyncInput {
-  prisonNumber: string;
-  /** Requests carried over by continue-as-new (or given at start instead of by signal). */
-  requests?: SyncRequest[];
-  /** Event ids already handled by earlier runs of this chain. */
-  handledEventIds?: string[];
-  /** The starter set PrisonNumber and SyncKind (requestSync does; runs it started before it said so upserted them). */
-  searchAttributesSetAtStart?: boolean;
-}
 
 export interface AlertSyncRecord {
   reason: string;

@@ -5,7 +5,7 @@ import type { DriftedPrisoner } from '../activities/reconciliation';
 import { bulkResyncWorkflowId } from '../common/ids';
 import { RECONCILIATION_CHECK_ACTIVITY } from '../common/retry-policies';
 import { bulkResyncWorkflow } from './bulk-resync';
-import type { ReconciliationInput, ReconciliationReport } from './reconciliation';
+import type { ReconciliationInput, ReconciliationReport } from './reconciliation-types';
 
 const checks = proxyActivities<SyncActivities>(RECONCILIATION_CHECK_ACTIVITY);
 

@@ -9,16 +9,17 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
 import type { DriftedPrisoner } from '../activities/reconciliation';
 import { bulkResyncWorkflowId } from '../common/ids';
 import { RECONCILIATION_CHECK_ACTIVITY } from '../common/retry-policies';
 import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
-import type { BulkResyncReport } from './bulk-resync';
 import { bulkResyncWorkflow } from './bulk-resync';
 import { legacyReconciliation } from './reconciliation-legacy';
+import type { ReconciliationInput, ReconciliationReport, ReconciliationState } from './reconciliation-types';
+
+export type { ReconciliationInput, ReconciliationReport } from './reconciliation-types';
 
 const checks = proxyActivities<SyncActivities>(RECONCILIATION_CHECK_ACTIVITY);
 
@@ -28,47 +29,6 @@ const DETAILS_KEPT = 100;
 const PAGES_PER_RUN = 200;
 /** Runs started before reconciliations continued as new and bounded their lists did neither. */
 const BOUNDED_RECONCILIATION = 'reconciliation-continues-as-new-bounded';
-
-export interface ReconciliationInput {
-  /** Start a resync of every prisoner still out of step after the recheck. */
-  autoResync: boolean;
-  /** Prisoners per NOMIS page, each page one activity. */
-  pageSize: number;
-  /** Mismatches are checked again after this long: a sync still in flight looks like drift for a moment. */
-  recheckDelay: Duration;
-  /** Only the prisoners at this prison; default every prisoner in prison. */
-  prisonId?: string;
-  /** Limits of the auto-resync batch. */
-  resync: { concurrency: number; ratePerSecond: number };
-  /** Pages per run before continuing as new (default 200). */
-  pagesPerRun?: number;
-  /** How many out-of-step prisoners are reported with what differs (default 100); all are named. */
-  detailsKept?: number;
-  /** Carried over by continue-as-new; absent on the first run. */
-  state?: ReconciliationState;
-}
-
-interface ReconciliationState {
-  nextPage: number;
-  pages: number;
-  checked: number;
-  /** Out of step at the first look. */
-  firstLook: string[];
-}
-
-export interface ReconciliationReport {
-  checked: number;
-  /** Out of step at the first look and still at the recheck. */
-  mismatched: number;
-  /** What differs, for the first of them (detailsKept). */
-  drifted: DriftedPrisoner[];
-  /** Every prisoner out of step. */
-  driftedPrisonNumbers: string[];
-  /** Out of step at the first look but not at the recheck (syncs that were in flight). */
-  settledOnRecheck: number;
-  /** The auto-resync batch, when it ran. */
-  resync?: BulkResyncReport;
-}
 
 /**
  * Contract §6 for every prisoner in prison, run by a Temporal Schedule: NOMIS's current-booking alerts against

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import * as workflows from '../../workflows';
+import { PRISONER_SYNC_WORKFLOW } from '../../workflows/messages';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/worker';
 
 // Recorded histories of every workflow type, replayed against today's workflow code: a change that would
@@ -22,6 +23,11 @@ test('there is a recorded history for every workflow type', () => {
   );
   const exported = Object.keys(workflows).filter((name) => name.endsWith('Workflow'));
   expect([...recorded].sort()).toEqual(exported.sort());
+});
+
+test('clients start the prisoner queue by the name the worker registers it under', () => {
+  expect(Object.keys(workflows)).toContain(PRISONER_SYNC_WORKFLOW);
+  expect(workflows.prisonerSyncWorkflow.name).toBe(PRISONER_SYNC_WORKFLOW);
 });
 
 test.each(histories)('%s replays without non-determinism', async (file) => {

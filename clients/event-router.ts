@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     topics: config.kafka.topics,
     partitionsAtOnce: config.kafka.partitionsAtOnce,
     lanesPerPartition: config.kafka.lanesPerPartition,
+    requestsPerSignal: config.kafka.requestsPerSignal,
     switches: () => switches.get(),
     logger,
     metrics,

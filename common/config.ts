@@ -88,6 +88,7 @@ const envSchema = z.object({
   SYNC_SWITCHES_CACHE_MS: positiveInt('SYNC_SWITCHES_CACHE_MS', 2_000),
   ROUTER_PARTITIONS_AT_ONCE: positiveInt('ROUTER_PARTITIONS_AT_ONCE', 6),
   ROUTER_LANES_PER_PARTITION: positiveInt('ROUTER_LANES_PER_PARTITION', 16),
+  ROUTER_REQUESTS_PER_SIGNAL: positiveInt('ROUTER_REQUESTS_PER_SIGNAL', 50),
   BULK_RESYNC_CONCURRENCY: positiveInt('BULK_RESYNC_CONCURRENCY', 20),
   BULK_RESYNC_RATE: positiveNumber('BULK_RESYNC_RATE', 10),
   RECONCILIATION_INTERVAL: duration('RECONCILIATION_INTERVAL', '1h'),
@@ -154,6 +155,8 @@ export interface Config {
     /** The router's partitions handled side by side, and prisoners (keys) of one partition's batch side by side. */
     partitionsAtOnce: number;
     lanesPerPartition: number;
+    /** One prisoner's consecutive requests in one signal at most; 1 while workers older than syncsRequested run. */
+    requestsPerSignal: number;
   };
   /** The external systems; by default the simulators on their default ports. */
   apis: {
@@ -284,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       consumerGroup: e.KAFKA_CONSUMER_GROUP,
       partitionsAtOnce: e.ROUTER_PARTITIONS_AT_ONCE,
       lanesPerPartition: e.ROUTER_LANES_PER_PARTITION,
+      requestsPerSignal: e.ROUTER_REQUESTS_PER_SIGNAL,
       ssl: {
         enabled: e.KAFKA_SSL === 'on' || (e.KAFKA_SSL !== 'off' && Boolean(e.KAFKA_SSL_CA)),
         caPath: e.KAFKA_SSL_CA,

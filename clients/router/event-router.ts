@@ -10,7 +10,7 @@ import { deadLetterCategory } from '../../adapters/metrics';
 import { requestSync } from '../../adapters/temporal';
 import type { SyncRequest } from '../../workflows/messages';
 import type { RouteDecision, SyncTarget, Topics } from './route';
-import { DonePrefix, lanesByKey, runLanes, runsOfOnePrisoner } from './lanes';
+import { DonePrefix, lanesByKey, runLanes, runLength } from './lanes';
 import { routeMessage } from './route';
 
 export interface EventRouterOptions {
@@ -19,7 +19,7 @@ export interface EventRouterOptions {
   taskQueue: string;
   groupId: string;
   topics: Topics & { dlq: string };
-  /** The switches in force now (adapters/live-switches.ts), read for every message. */
+  /** The switches in force now (adapters/live-switches.ts), read for every run of messages, and again before a retry. */
   switches: () => Promise<SyncSwitches>;
   logger: Logger;
   /** Backoff while Temporal is unreachable; the partition waits, nothing is committed or dead-lettered. */
@@ -30,6 +30,8 @@ export interface EventRouterOptions {
   partitionsAtOnce?: number;
   /** Prisoners (Kafka keys) of one partition's batch side by side (ROUTER_LANES_PER_PARTITION; LANES_PER_PARTITION). */
   lanesPerPartition?: number;
+  /** Requests of one prisoner in one signal at most (ROUTER_REQUESTS_PER_SIGNAL; REQUESTS_PER_SIGNAL). */
+  requestsPerSignal?: number;
 }
 
 /**
@@ -39,16 +41,33 @@ export interface EventRouterOptions {
 const PARTITIONS_AT_ONCE = 6;
 const LANES_PER_PARTITION = 16;
 
-/** A run's requests travel in one signal payload, which Temporal caps (2 MiB by default); alert requests are small. */
-const MAX_REQUESTS_PER_SIGNAL = 50;
+/** Requests of one prisoner in one signal at most (ROUTER_REQUESTS_PER_SIGNAL; 1: one signal per event). */
+const REQUESTS_PER_SIGNAL = 50;
+/**
+ * A run's requests travel in one gRPC message, whose limits (Temporal's 2 MiB per payload, the frontend's 4 MiB
+ * per message) a run must stay well within: too large, the server answers RESOURCE_EXHAUSTED, which the router
+ * takes for a busy Temporal and would wait on for ever. Fields such as a reason are free text from the events.
+ */
+const MAX_SIGNAL_BYTES = 256 * 1024;
 
 export type RouterCounters = Record<string, number>;
 
-/** A consumed message and what it means (route.ts), decided before any lane runs. */
+const ACCEPTED = Symbol('accepted');
+const SWITCHES_CHANGED = Symbol('switches changed');
+
+function sameSwitches(a: SyncSwitches, b: SyncSwitches): boolean {
+  return a.resyncSource === b.resyncSource && a.nomisToDps === b.nomisToDps && a.dpsToNomis === b.dpsToNomis;
+}
+
+/** A consumed message, what it means (route.ts), and the size of the requests it asks for. */
 interface Routed {
-  key: Buffer | null;
   message: KafkaMessage;
   decision: RouteDecision;
+  bytes: number;
+}
+
+function requestBytes(decision: RouteDecision): number {
+  return decision.action === 'sync' ? Buffer.byteLength(JSON.stringify(decision.targets)) : 0;
 }
 
 /** The prisoner when the message asks one sync of one prisoner, else undefined (it is then handled alone). */
@@ -140,26 +159,17 @@ export class EventRouter {
     const { topic, partition } = batch;
     const done = new DonePrefix(batch.messages.map((m) => m.offset));
     try {
-      const switches = await this.options.switches();
-      const routed = batch.messages.map(
-        (message): Routed => ({
-          key: message.key,
-          message,
-          decision: routeMessage({ topics: this.options.topics, switches }, topic, message.value, {
-            partition,
-            offset: message.offset,
-          }),
-        }),
-      );
       await runLanes(
-        lanesByKey(routed).map((lane) => runsOfOnePrisoner(lane, onlyPrisoner, MAX_REQUESTS_PER_SIGNAL)),
+        lanesByKey(batch.messages),
         this.options.lanesPerPartition ?? LANES_PER_PARTITION,
-        async (run) => {
-          await this.handleRun(topic, partition, run, heartbeat);
+        async (lane, start) => {
+          const { run, switches } = await this.nextRun(topic, partition, lane, start);
+          if (!(await this.handleRun(topic, partition, run, switches, heartbeat))) return 0; // decided again
           for (const { message } of run) {
             const committable = done.finish(message.offset);
             if (committable !== undefined) resolveOffset(committable);
           }
+          return run.length;
         },
         () => !isRunning() || isStale(),
       );
@@ -169,32 +179,90 @@ export class EventRouter {
     }
   }
 
-  /** One message, or several that each ask one sync of the same prisoner: those in one signal-with-start. */
+  /**
+   * The lane's next message and what it means, with the consecutive ones that ask a sync of the same prisoner
+   * (lanes.ts runLength), all decided with the switches in force now, not when the batch was fetched (and again
+   * by handleRun if they change while Temporal is unreachable).
+   */
+  private async nextRun(topic: string, partition: number, lane: readonly KafkaMessage[], start: number) {
+    const switches = await this.options.switches();
+    const decided = new Map<KafkaMessage, Routed>();
+    const routed = (message: KafkaMessage): Routed => {
+      let item = decided.get(message);
+      if (!item) {
+        const decision = routeMessage({ topics: this.options.topics, switches }, topic, message.value, {
+          partition,
+          offset: message.offset,
+        });
+        item = { message, decision, bytes: requestBytes(decision) };
+        decided.set(message, item);
+      }
+      return item;
+    };
+    const maxRequests = this.options.requestsPerSignal ?? REQUESTS_PER_SIGNAL;
+    const length = runLength(
+      lane,
+      start,
+      (message) => onlyPrisoner(routed(message)),
+      (run) => run.length <= maxRequests && run.reduce((sum, m) => sum + routed(m).bytes, 0) <= MAX_SIGNAL_BYTES,
+    );
+    return { run: lane.slice(start, start + length).map(routed), switches };
+  }
+
+  /**
+   * One message, or several that each ask one sync of the same prisoner: those in one signal-with-start. False
+   * when the switches changed while Temporal was unreachable: nothing was sent, and the lane decides again.
+   */
   private async handleRun(
     topic: string,
     partition: number,
     run: Routed[],
+    switches: SyncSwitches,
     heartbeat: () => Promise<void>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const [first] = run;
-    if (run.length === 1 && first) return this.handle(topic, partition, first, heartbeat);
-    const targets = run.map(({ decision }) => (decision.action === 'sync' ? decision.targets[0] : undefined));
-    const prisonNumber = onlyPrisoner(run[0] as Routed) as string;
-    const refused = await this.requestSync(
+    const prisonNumber = first && onlyPrisoner(first);
+    if (!first || prisonNumber === undefined) {
+      // A skip, a dead letter, or a sync of two prisoners (merge, booking move): decided once, as consumed.
+      for (const { decision } of run) this.consumed(topic, decision);
+      for (const item of run) await this.act(topic, partition, item, heartbeat);
+      return true;
+    }
+    const requests = run.map(({ decision }) => (decision.action === 'sync' ? decision.targets[0] : undefined));
+    const outcome = await this.requestSync(
       prisonNumber,
-      targets.map((target) => (target as SyncTarget).request),
+      requests.map((target) => (target as SyncTarget).request),
       heartbeat,
+      async () => sameSwitches(await this.options.switches(), switches),
     );
-    // Refused as a whole (e.g. too large together): one by one, so only a request refused alone is dead-lettered.
-    if (refused) {
-      for (const item of run) await this.handle(topic, partition, item, heartbeat);
-      return;
+    if (outcome === SWITCHES_CHANGED) return false;
+    for (const { decision } of run) this.consumed(topic, decision);
+    if (typeof outcome === 'string') {
+      if (run.length === 1) {
+        // Never accepted, however often it is tried: the partition must not wait on it for ever.
+        await this.deadLetter(
+          topic,
+          partition,
+          first.message,
+          `Temporal refused the sync request for ${prisonNumber}: ${outcome}`,
+        );
+        return true;
+      }
+      // Refused as a whole: one by one, so only a request Temporal refuses on its own is dead-lettered.
+      this.options.logger.warn(`${prisonNumber}: Temporal refused ${run.length} requests in one signal; one by one`, {
+        topic,
+        partition,
+        offsets: `${first.message.offset}-${run[run.length - 1]?.message.offset}`,
+        refused: outcome,
+      });
+      for (const item of run) await this.act(topic, partition, item, heartbeat);
+      return true;
     }
     for (const item of run) {
-      this.consumed(topic, item.decision);
       if (item.decision.action === 'sync')
         this.syncRequested(topic, partition, item, item.decision.eventType, item.decision.targets[0] as SyncTarget);
     }
+    return true;
   }
 
   private consumed(topic: string, decision: RouteDecision): void {
@@ -229,15 +297,10 @@ export class EventRouter {
     );
   }
 
-  private async handle(
-    topic: string,
-    partition: number,
-    routed: Routed,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
+  /** Carries out one message's decision (it was counted as consumed already). */
+  private async act(topic: string, partition: number, routed: Routed, heartbeat: () => Promise<void>): Promise<void> {
     const { message, decision } = routed;
     const where = { topic, partition, offset: message.offset };
-    this.consumed(topic, decision);
     switch (decision.action) {
       case 'dead-letter':
         await this.deadLetter(topic, partition, message, decision.reason);
@@ -252,14 +315,15 @@ export class EventRouter {
         return;
       case 'sync':
         for (const target of decision.targets) {
-          const refused = await this.requestSync(target.prisonNumber, [target.request], heartbeat);
-          if (refused) {
+          // Decided once, as consumed: a sync of two prisoners is not decided again half sent.
+          const outcome = await this.requestSync(target.prisonNumber, [target.request], heartbeat);
+          if (typeof outcome === 'string') {
             // Never accepted, however often it is tried: the partition must not wait on it for ever.
             await this.deadLetter(
               topic,
               partition,
               message,
-              `Temporal refused the sync request for ${target.prisonNumber}: ${refused}`,
+              `Temporal refused the sync request for ${target.prisonNumber}: ${outcome}`,
             );
             continue;
           }
@@ -269,12 +333,17 @@ export class EventRouter {
     }
   }
 
-  /** Resolves when Temporal accepted the request, or with the reason when it never will (invalid argument). */
+  /**
+   * ACCEPTED once Temporal accepted the requests; the reason when it never will (invalid argument); or, when
+   * `stillDecided` says the switches they were decided with changed while Temporal was unreachable,
+   * SWITCHES_CHANGED before trying again.
+   */
   private async requestSync(
     prisonNumber: string,
     requests: SyncRequest[],
     heartbeat: () => Promise<void>,
-  ): Promise<string | undefined> {
+    stillDecided?: () => Promise<boolean>,
+  ): Promise<typeof ACCEPTED | typeof SWITCHES_CHANGED | string> {
     // Capped well below the consumer session timeout, since we heartbeat between attempts.
     const { initialMs, maxMs, deadlineMs } = this.options.temporalRetry ?? {
       initialMs: 500,
@@ -290,7 +359,7 @@ export class EventRouter {
           requestSync(temporal, this.options.taskQueue, prisonNumber, requests),
         );
         if (attempt > 1) this.options.logger.info('Temporal reachable again, consuming', { prisonNumber });
-        return undefined;
+        return ACCEPTED;
       } catch (err) {
         const refused = permanentRefusal(err);
         if (refused) return refused;
@@ -308,6 +377,12 @@ export class EventRouter {
         await sleep(delay);
         // Stay in the group while waiting, or the partition would move to another consumer mid-retry.
         await heartbeat().catch(() => undefined);
+        if (stillDecided && !(await stillDecided())) {
+          this.options.logger.info(
+            `${prisonNumber}: the switches changed while Temporal was unreachable; deciding again`,
+          );
+          return SWITCHES_CHANGED;
+        }
       }
     }
   }

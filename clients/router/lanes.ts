@@ -32,24 +32,26 @@ export class DonePrefix {
 }
 
 /**
- * Handles every lane's messages in order, at most `limit` lanes at once, until `stopped()`. On a failure no lane
- * takes another message; the messages in hand finish, then the first failure is thrown (the batch is redelivered
- * from the last committed offset, and the prisoners' workflows drop what they have seen by event id).
+ * Handles every lane's messages in order, at most `limit` lanes at once, until `stopped()`. `handle` takes the
+ * lane and where to start, and says how many messages from there it finished (0: none, start there again). On a failure no
+ * lane takes another message; the messages in hand finish, then the first failure is thrown (the batch is
+ * redelivered from the last committed offset, and the prisoners' workflows drop what they have seen by event id).
  */
 export async function runLanes<M>(
   lanes: M[][],
   limit: number,
-  handle: (message: M) => Promise<void>,
+  handle: (lane: readonly M[], start: number) => Promise<number>,
   stopped: () => boolean,
 ): Promise<void> {
   let failure: { error: unknown } | undefined;
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < lanes.length; i = next++) {
-      for (const message of lanes[i] as M[]) {
+      const lane = lanes[i] as M[];
+      for (let at = 0; at < lane.length; ) {
         if (failure || stopped()) return;
         try {
-          await handle(message);
+          at += await handle(lane, at);
         } catch (error) {
           failure ??= { error };
           return;
@@ -62,22 +64,20 @@ export async function runLanes<M>(
 }
 
 /**
- * A lane cut into runs of consecutive items for one and the same prisoner (at most `max` each); an item that names
- * no single prisoner (`prisonerOf` undefined) is a run of its own. A run's requests go to the prisoner's workflow
- * in one signal-with-start: while the router is behind, a batch holds several events per prisoner, and one call
- * to Temporal instead of several is most of what routing costs.
+ * How many items from `start` make one run: consecutive items for one and the same prisoner, within `fits` (a
+ * signal's size); an item that names no single prisoner (`prisonerOf` undefined) is a run of its own. A run's
+ * requests go to the prisoner's workflow in one signal-with-start: while the router is behind, a batch holds
+ * several events per prisoner, and one call to Temporal instead of several is most of what routing costs.
  */
-export function runsOfOnePrisoner<T>(lane: T[], prisonerOf: (item: T) => string | undefined, max: number): T[][] {
-  const runs: T[][] = [];
-  let current: { prisonNumber: string; items: T[] } | undefined;
-  for (const item of lane) {
-    const prisonNumber = prisonerOf(item);
-    if (prisonNumber !== undefined && current?.prisonNumber === prisonNumber && current.items.length < max) {
-      current.items.push(item);
-      continue;
-    }
-    current = prisonNumber === undefined ? undefined : { prisonNumber, items: [item] };
-    runs.push(current ? current.items : [item]);
-  }
-  return runs;
+export function runLength<T>(
+  lane: readonly T[],
+  start: number,
+  prisonerOf: (item: T) => string | undefined,
+  fits: (run: readonly T[]) => boolean,
+): number {
+  const prisonNumber = prisonerOf(lane[start] as T);
+  if (prisonNumber === undefined) return 1;
+  let end = start + 1;
+  while (end < lane.length && prisonerOf(lane[end] as T) === prisonNumber && fits(lane.slice(start, end + 1))) end++;
+  return end - start;
 }

@@ -116,3 +116,65 @@ async function runsSince(prisonNumber: string, since: Date, alertSyncs: number) 
     90_000,
   );
 }
+
+test('a direction switched off while Temporal is unreachable applies to every event not yet accepted', async () => {
+  const prisonNumber = randomPrisonNumber();
+  // Seeded alerts publish no events: a NOMIS batch job's three events are published together below.
+  const { bookings } = await harness.control.createPrisoner({
+    offenderNo: prisonNumber,
+    alerts: [
+      { alertCode: 'XA', date: '2024-06-01' },
+      { alertCode: 'XEL', date: '2024-06-02' },
+      { alertCode: 'HA', date: '2024-06-03' },
+    ],
+  });
+  const { bookingId, alerts } = bookings[0]!;
+  const counter = (name: string) => harness.router.snapshot()[name] ?? 0;
+  const before = {
+    retries: counter('temporal-unavailable-retries'),
+    skipped: counter('skipped:direction-switched-off'),
+    requested: counter('alert-sync-requested'),
+  };
+
+  await proxy.down();
+  try {
+    await harness.producer.send({
+      topic: harness.topics.offenderEvents,
+      messages: alerts.map((alert) => ({
+        key: prisonNumber,
+        value: JSON.stringify({
+          eventType: 'ALERT-UPDATED',
+          eventDatetime: '2024-06-20T10:15:30',
+          offenderIdDisplay: prisonNumber,
+          bookingId,
+          alertSeq: alert.alertSequence,
+          alertType: alert.type.code,
+          alertCode: alert.alertCode.code,
+          auditModuleName: 'OIDALERT',
+        }),
+      })),
+    });
+    await eventually(
+      async () => (counter('temporal-unavailable-retries') > before.retries ? true : undefined),
+      'the router to hold the events',
+    );
+    // `npm run switches -- nomis-to-dps=off` says "in force for every event consumed from now on": these were
+    // fetched before, but none was accepted yet.
+    await harness.setSwitches({ nomisToDps: false });
+  } finally {
+    await proxy.up();
+  }
+  try {
+    await eventually(
+      async () => (counter('skipped:direction-switched-off') - before.skipped === 3 ? true : undefined),
+      'the three events to be skipped',
+      60_000,
+    );
+    expect(counter('alert-sync-requested')).toBe(before.requested);
+    await expect(
+      harness.client.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber)).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  } finally {
+    await harness.setSwitches({ nomisToDps: true });
+  }
+});

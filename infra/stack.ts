@@ -457,12 +457,17 @@ export function postgresSpec(config: Config): ServiceSpec {
     // SIGINT is Postgres's "fast" shutdown: roll back open transactions and exit now.
     stopSignal: 'SIGINT',
     prepare: async () => {
+      if (os.userInfo().uid === 0) {
+        const problem = unreachableForPostgres([embeddedPostgresBinary('postgres'), stateDir(config)]);
+        if (problem) throw new Error(problem);
+      }
       fs.mkdirSync(socketDir, { recursive: true });
       if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialisePostgres(config, dataDir);
       const owner = postgresOwner();
       if (owner.uid !== undefined) {
-        // Postgres runs as an unprivileged user, which must be able to reach and own its directories.
-        for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+        // Postgres runs as an unprivileged user, which must be able to reach and own its directories (those
+        // above the stack's were checked: they are not ours to open up).
+        for (let d = dir; d.startsWith(stateDir(config)); d = path.dirname(d)) {
           const mode = fs.statSync(d).mode;
           if ((mode & 0o005) !== 0o005) fs.chmodSync(d, mode | 0o005);
         }
@@ -476,6 +481,29 @@ export function postgresSpec(config: Config): ServiceSpec {
     startTimeoutMs: 60_000,
     describe: () => `PostgreSQL ${redact(config.postgres.url)} (embedded, data in ${dataDir})`,
   };
+}
+
+/**
+ * As root, the embedded PostgreSQL runs as the unprivileged user `postgres` (it refuses to run as root), which
+ * must enter every directory above its binaries (node_modules) and its data (the stack directory). A checkout in
+ * /root or in a `mktemp -d` folder (mode 0700) is out of its reach, and initdb would fail with a raw EACCES: the
+ * one line that says what to do instead, or undefined when every directory lets others in.
+ */
+export function unreachableForPostgres(paths: string[]): string | undefined {
+  for (const target of paths) {
+    for (let d = path.dirname(path.resolve(target)); ; d = path.dirname(d)) {
+      if (fs.existsSync(d) && (fs.statSync(d).mode & 0o001) === 0) {
+        const mode = (fs.statSync(d).mode & 0o777).toString(8).padStart(4, '0');
+        return (
+          `The embedded PostgreSQL runs as the user postgres when you are root, and postgres cannot enter ${d} ` +
+          `(mode ${mode}): put the checkout where other users can enter (e.g. /opt or /srv), run as an ordinary ` +
+          `user, or set DATABASE_URL to a PostgreSQL server of your own.`
+        );
+      }
+      if (d === path.dirname(d)) break;
+    }
+  }
+  return undefined;
 }
 
 async function initialisePostgres(config: Config, dataDir: string): Promise<void> {

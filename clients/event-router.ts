@@ -12,7 +12,7 @@ import { createLogger } from '../common/logger';
 import { describeSwitches } from '../common/sync-switches';
 import { createDb, migrateLatest } from '../adapters/db';
 import { LiveSwitches } from '../adapters/live-switches';
-import { EventRouter } from './router/event-router';
+import { EventRouter } from './router/router';
 
 // The Kafka event router: NOMIS and domain events in, Temporal workflow starts/signals out.
 

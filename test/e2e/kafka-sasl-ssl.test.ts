@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import { kafkaClient } from '../../adapters/kafka';
-import { EventRouter } from '../../clients/router/event-router';
+import { EventRouter } from '../../clients/router/router';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import { createLogger } from '../../common/logger';
 import { loadConfig } from '../../common/config';

@@ -10,7 +10,7 @@ import { LiveSwitches } from '../../adapters/live-switches';
 import { kafkaConnectionOptions } from '../../adapters/kafka';
 import { dataConverter } from '../../adapters/temporal';
 import { readInvariantViolations } from '../../adapters/sync-check';
-import { EventRouter } from '../../clients/router/event-router';
+import { EventRouter } from '../../clients/router/router';
 import { mapConcurrently } from '../../common/concurrency';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import { createLogger } from '../../common/logger';

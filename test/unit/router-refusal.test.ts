@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ServiceError } from '@temporalio/client';
-import { permanentRefusal } from '../../clients/router/event-router';
+import { permanentRefusal } from '../../clients/router/router';
 
 // Which Temporal errors make the router dead-letter a message instead of waiting on it for ever.
 

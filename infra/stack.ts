@@ -467,7 +467,8 @@ export function postgresSpec(config: Config): ServiceSpec {
       if (owner.uid !== undefined) {
         // Postgres runs as an unprivileged user, which must be able to reach and own its directories (those
         // above the stack's were checked: they are not ours to open up).
-        for (let d = dir; d.startsWith(stateDir(config)); d = path.dirname(d)) {
+        const stack = stateDir(config);
+        for (let d = dir; d.startsWith(stack); d = path.dirname(d)) {
           const mode = fs.statSync(d).mode;
           if ((mode & 0o005) !== 0o005) fs.chmodSync(d, mode | 0o005);
         }
@@ -492,11 +493,11 @@ export function postgresSpec(config: Config): ServiceSpec {
 export function unreachableForPostgres(paths: string[]): string | undefined {
   for (const target of paths) {
     for (let d = path.dirname(path.resolve(target)); ; d = path.dirname(d)) {
-      if (fs.existsSync(d) && (fs.statSync(d).mode & 0o001) === 0) {
-        const mode = (fs.statSync(d).mode & 0o777).toString(8).padStart(4, '0');
+      const mode = fs.existsSync(d) ? fs.statSync(d).mode & 0o777 : 0o777;
+      if ((mode & 0o001) === 0) {
         return (
           `The embedded PostgreSQL runs as the user postgres when you are root, and postgres cannot enter ${d} ` +
-          `(mode ${mode}): put the checkout where other users can enter (e.g. /opt or /srv), run as an ordinary ` +
+          `(mode ${mode.toString(8).padStart(4, '0')}): put the checkout where other users can enter (e.g. /opt or /srv), run as an ordinary ` +
           `user, or set DATABASE_URL to a PostgreSQL server of your own.`
         );
       }

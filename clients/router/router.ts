@@ -228,10 +228,9 @@ export class EventRouter {
       for (const item of run) await this.act(topic, partition, item, heartbeat);
       return true;
     }
-    const requests = run.map(({ decision }) => (decision.action === 'sync' ? decision.targets[0] : undefined));
     const outcome = await this.requestSync(
       prisonNumber,
-      requests.map((target) => (target as SyncTarget).request),
+      run.flatMap(({ decision }) => (decision.action === 'sync' ? [(decision.targets[0] as SyncTarget).request] : [])),
       heartbeat,
       async () => sameSwitches(await this.options.switches(), switches),
     );
@@ -239,13 +238,7 @@ export class EventRouter {
     for (const { decision } of run) this.consumed(topic, decision);
     if (typeof outcome === 'string') {
       if (run.length === 1) {
-        // Never accepted, however often it is tried: the partition must not wait on it for ever.
-        await this.deadLetter(
-          topic,
-          partition,
-          first.message,
-          `Temporal refused the sync request for ${prisonNumber}: ${outcome}`,
-        );
+        await this.deadLetterRefused(topic, partition, first.message, prisonNumber, outcome);
         return true;
       }
       // Refused as a whole: one by one, so only a request Temporal refuses on its own is dead-lettered.
@@ -318,13 +311,7 @@ export class EventRouter {
           // Decided once, as consumed: a sync of two prisoners is not decided again half sent.
           const outcome = await this.requestSync(target.prisonNumber, [target.request], heartbeat);
           if (typeof outcome === 'string') {
-            // Never accepted, however often it is tried: the partition must not wait on it for ever.
-            await this.deadLetter(
-              topic,
-              partition,
-              message,
-              `Temporal refused the sync request for ${target.prisonNumber}: ${outcome}`,
-            );
+            await this.deadLetterRefused(topic, partition, message, target.prisonNumber, outcome);
             continue;
           }
           this.syncRequested(topic, partition, routed, decision.eventType, target);
@@ -385,6 +372,22 @@ export class EventRouter {
         }
       }
     }
+  }
+
+  /** Never accepted, however often it is tried: the partition must not wait on it for ever. */
+  private deadLetterRefused(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    prisonNumber: string,
+    refused: string,
+  ): Promise<void> {
+    return this.deadLetter(
+      topic,
+      partition,
+      message,
+      `Temporal refused the sync request for ${prisonNumber}: ${refused}`,
+    );
   }
 
   /** The message, unchanged, to the dead-letter topic with the reason (contract §1.3); counted and logged. */

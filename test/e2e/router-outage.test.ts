@@ -159,17 +159,18 @@ test('a direction switched off while Temporal is unreachable applies to every ev
       'the router to hold the events',
     );
     // `npm run switches -- nomis-to-dps=off` says "in force for every event consumed from now on": these were
-    // fetched before, but none was accepted yet.
+    // fetched before, but none was accepted yet. Temporal stays unreachable until they are decided again, so no
+    // attempt that began before the change (and cannot be recalled) is still on its way when it comes back.
     await harness.setSwitches({ nomisToDps: false });
-  } finally {
-    await proxy.up();
-  }
-  try {
     await eventually(
       async () => (counter('skipped:direction-switched-off') - before.skipped === 3 ? true : undefined),
       'the three events to be skipped',
       60_000,
     );
+  } finally {
+    await proxy.up();
+  }
+  try {
     expect(counter('alert-sync-requested')).toBe(before.requested);
     await expect(
       harness.client.workflow.getHandle(prisonerSyncWorkflowId(prisonNumber)).describe(),

@@ -35,6 +35,11 @@ export class HmppsAuthClient implements TokenSource {
     if (this.cached?.token === token) this.cached = undefined;
   }
 
+  /** Forget the cached token whatever it is: the auth server has forgotten it too (a simulator reset). */
+  forget(): void {
+    this.cached = undefined;
+  }
+
   private async fetchToken(signal?: AbortSignal): Promise<string> {
     const basic = Buffer.from(`${this.clientId}:${this.clientSecret}`).toString('base64');
     let response;

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig, Producer } from 'kafkajs';
+import { z } from 'zod';
 import type { Rng } from './random';
 import { offsetDateTime } from './time';
 
@@ -10,17 +11,18 @@ import { offsetDateTime } from './time';
 /** One line per operation, tagged with the simulator it happened in. */
 export type SimLog = (component: 'nomis' | 'dps' | 'auth' | 'faults' | 'events' | 'sim', message: string) => void;
 
-export type TopicName = 'offenderEvents' | 'domainEvents';
-
 /** Brokers with their SSL / SASL settings (adapters/kafka.ts kafkaConnectionOptions), and topic names. */
 export type KafkaOptions = Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> & { topics: Record<TopicName, string> };
 
-export interface PublishedEvent {
-  topic: TopicName;
-  key: string;
-  value: Record<string, unknown>;
-  publishedAt: string;
-}
+/** An event as kept in memory and answered by `GET /__sim/events`. */
+export const publishedEventSchema = z.object({
+  topic: z.enum(['offenderEvents', 'domainEvents']),
+  key: z.string(),
+  value: z.record(z.unknown()),
+  publishedAt: z.string(),
+});
+export type PublishedEvent = z.infer<typeof publishedEventSchema>;
+export type TopicName = PublishedEvent['topic'];
 
 const RECENT_LIMIT = 1000;
 

@@ -56,6 +56,15 @@ interface ActiveRule {
   fired: number;
 }
 
+/** What `GET /__sim/faults` answers (FaultInjector.stats()): the rules with how often each fired, and counters. */
+export const faultStatsSchema = z.object({
+  seed: z.number(),
+  rules: z.array(faultRuleSchema.extend({ fired: z.number().int(), remaining: z.number().int().nullable() })),
+  requests: z.record(z.number().int()),
+  faultsInjected: z.record(z.number().int()),
+});
+export type FaultStats = z.infer<typeof faultStatsSchema>;
+
 export type FaultDecision = { latencyMs: number; then: SimResponse | 'hang' | 'pass' };
 
 export class FaultInjector {
@@ -120,7 +129,7 @@ export class FaultInjector {
     };
   }
 
-  stats() {
+  stats(): FaultStats {
     return {
       seed: this.seed,
       rules: this.rules.map(({ rule, fired }) => ({

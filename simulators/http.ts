@@ -145,6 +145,59 @@ function send(res: http.ServerResponse, response: SimResponse): void {
   res.writeHead(response.status, headers).end(text);
 }
 
+/** Finds the route, runs the gate before a contract API route, and answers errors HMPPS-style. */
+async function handleRequest(
+  compiled: CompiledRoute[],
+  options: { gate: Gate; onError?: (err: unknown) => void },
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://simulator');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const rawBody = await readBody(req);
+  let pathMatched = false;
+  for (const { route, regex, names } of compiled) {
+    const match = regex.exec(url.pathname);
+    if (!match) continue;
+    pathMatched = true;
+    if (route.method !== method) continue;
+    const params: Record<string, string> = {};
+    names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1] ?? '')));
+    const request: SimRequest = {
+      method,
+      path: url.pathname,
+      params,
+      query: url.searchParams,
+      headers: req.headers,
+      rawBody,
+      route,
+    };
+    try {
+      if (route.api) {
+        const gated = await options.gate(request);
+        // A hung request is never answered: the client's own timeout is what is being tested.
+        if (gated === 'hang') return;
+        if (gated) return send(res, gated);
+      }
+      send(res, await route.handler(request));
+    } catch (err) {
+      if (err instanceof HttpError) {
+        send(res, { status: err.status, body: errorBody(err.status, err.userMessage), headers: err.headers });
+      } else {
+        options.onError?.(err);
+        send(res, { status: 500, body: errorBody(500, 'Simulator error', String(err)) });
+      }
+    }
+    return;
+  }
+  send(
+    res,
+    pathMatched
+      ? { status: 405, body: errorBody(405, `${method} not supported on ${url.pathname}`) }
+      : { status: 404, body: errorBody(404, `No endpoint ${method} ${url.pathname}`) },
+  );
+}
+
 export interface SimServer {
   url: string;
   close(): Promise<void>;
@@ -158,56 +211,8 @@ export async function startServer(options: {
   onError?: (err: unknown) => void;
 }): Promise<SimServer> {
   const compiled = options.routes.map(compile);
-
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://simulator');
-    const method = (req.method ?? 'GET').toUpperCase();
-    const rawBody = await readBody(req);
-    let pathMatched = false;
-    for (const { route, regex, names } of compiled) {
-      const match = regex.exec(url.pathname);
-      if (!match) continue;
-      pathMatched = true;
-      if (route.method !== method) continue;
-      const params: Record<string, string> = {};
-      names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1] ?? '')));
-      const request: SimRequest = {
-        method,
-        path: url.pathname,
-        params,
-        query: url.searchParams,
-        headers: req.headers,
-        rawBody,
-        route,
-      };
-      try {
-        if (route.api) {
-          const gated = await options.gate(request);
-          // A hung request is never answered: the client's own timeout is what is being tested.
-          if (gated === 'hang') return;
-          if (gated) return send(res, gated);
-        }
-        send(res, await route.handler(request));
-      } catch (err) {
-        if (err instanceof HttpError) {
-          send(res, { status: err.status, body: errorBody(err.status, err.userMessage), headers: err.headers });
-        } else {
-          options.onError?.(err);
-          send(res, { status: 500, body: errorBody(500, 'Simulator error', String(err)) });
-        }
-      }
-      return;
-    }
-    send(
-      res,
-      pathMatched
-        ? { status: 405, body: errorBody(405, `${method} not supported on ${url.pathname}`) }
-        : { status: 404, body: errorBody(404, `No endpoint ${method} ${url.pathname}`) },
-    );
-  };
-
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handleRequest(compiled, options, req, res).catch((err: unknown) => {
       options.onError?.(err);
       send(res, { status: 500, body: errorBody(500, 'Simulator error', String(err)) });
     });

@@ -1,41 +1,20 @@
 import { z } from 'zod';
+import { dpsAlertSchema } from '../common/contract';
 import { TokenStore, authRoutes, DPS_ROLE, NOMIS_ROLE } from './auth';
-import { AwkwardSwitches, setAwkwardnessRequestSchema } from './awkward';
+import { AwkwardSwitches } from './awkward';
 import type { ClientCredentials } from './auth';
 import { DpsState, dpsApiRoutes } from './dps';
 import { EventPublisher } from './events';
-import type { KafkaOptions, SimLog, TopicName } from './events';
-import { FaultInjector, setFaultsRequestSchema } from './faults';
-import { body, json, noContent, startServer } from './http';
+import type { KafkaOptions, SimLog } from './events';
+import { FaultInjector, faultStatsSchema } from './faults';
+import { startServer } from './http';
 import type { ApiName, Gate, Route, SimServer } from './http';
-import { NomisState, nomisApiRoutes, nomisControlRoutes } from './nomis';
+import { NomisState, nomisApiRoutes, nomisPrisonerViewSchema } from './nomis';
 import { createRng, seedFromEnv } from './random';
-import { seedDemoPrisoners } from './seed';
+import { simulatorControlRoutes } from './control-routes';
 
 // The three simulated systems in one process, sharing tokens, faults and the event publisher.
-//
-// Control API (no token, never faulted), served identically by all three servers:
-//   GET    /health                                          liveness
-//   GET    /__sim/state[?offenderNo=]                        NOMIS prisoners, DPS alerts, faults, counters, tokens
-//   POST   /__sim/reset                                      clear all state, faults, counters, tokens, events
-//   GET    /__sim/events[?topic=&key=&limit=]                events published since the last reset (newest last)
-//   POST   /__sim/faults  [rules] | { rules, seed }          replace the fault rules (see faults.ts)
-//   GET    /__sim/faults                                     rules with how often each fired
-//   DELETE /__sim/faults                                     clear the rules
-//   GET    /__sim/awkward                                   the awkward behaviours switched on (awkward.ts)
-//   POST   /__sim/awkward { reuseAlertSequences?, omitAuditModuleName?, redeliveryRate? }   switch them
-//   POST   /__sim/auth/expire-tokens                         every issued token now gets 401
-//   POST   /__sim/seed { count?, seed? }                     the demo prisoners (seed.ts)
-//   POST   /__sim/nomis/prisoners                            create a prisoner (no event)
-//   GET    /__sim/nomis/prisoners/{offenderNo}               one prisoner's bookings and alerts
-//   POST   /__sim/nomis/prisoners/{offenderNo}/alerts        a NOMIS user adds an alert (OIDALERT)
-//   PUT    /__sim/nomis/bookings/{bookingId}/alerts/{seq}    a NOMIS user changes an alert (partial body)
-//   DELETE /__sim/nomis/bookings/{bookingId}/alerts/{seq}    a NOMIS user deletes an alert
-//   POST   /__sim/nomis/prisoners/{offenderNo}/bookings      new admission (received NEW_ADMISSION)
-//   POST   /__sim/nomis/prisoners/{offenderNo}/receive-previous   { bookingId? } (READMISSION_SWITCH_BOOKING)
-//   POST   /__sim/nomis/bookings/{bookingId}/move            { toOffenderNo, fromOffenderNo? } (booking.moved)
-//   POST   /__sim/nomis/merge                                { retainedOffenderNo, removedOffenderNo } (merged)
-// DPS users need no control endpoint: they use the DPS API without the Source header.
+// Their control API (no token, never faulted) is in control-routes.ts.
 
 export { NOMIS_ROLE, DPS_ROLE } from './auth';
 
@@ -56,13 +35,15 @@ export interface SimulatorOptions {
   log?: SimLog;
 }
 
-export interface SimulatorState {
-  nomis: ReturnType<NomisState['dump']>;
-  dps: ReturnType<DpsState['dump']>;
-  faults: ReturnType<FaultInjector['stats']>;
-  tokens: ReturnType<TokenStore['stats']>;
-  eventsPublished: number;
-}
+/** What `GET /__sim/state` answers. */
+export const simulatorStateSchema = z.object({
+  nomis: z.array(nomisPrisonerViewSchema),
+  dps: z.record(z.array(dpsAlertSchema)),
+  faults: faultStatsSchema,
+  tokens: z.object({ activeTokens: z.number().int(), issued: z.number().int() }),
+  eventsPublished: z.number().int(),
+});
+export type SimulatorState = z.infer<typeof simulatorStateSchema>;
 
 export interface Simulators {
   urls: { nomis: string; dps: string; auth: string };
@@ -80,15 +61,12 @@ export const DEFAULT_CLIENTS: Record<string, ClientCredentials> = {
   'alerts-sync': { secret: 'alerts-sync-secret', roles: [NOMIS_ROLE, DPS_ROLE] },
 };
 
-const seedRequestSchema = z
-  .object({ count: z.number().int().min(0).max(100_000).optional(), seed: z.number().int().optional() })
-  .default({});
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-export async function startSimulators(options: SimulatorOptions = {}): Promise<Simulators> {
-  const host = options.host ?? '127.0.0.1';
-  const log: SimLog = options.log ?? (() => undefined);
+type Parts = Omit<Simulators, 'urls' | 'close'> & { awkward: AwkwardSwitches };
+
+/** The simulated systems' state, which the three servers share. */
+async function createParts(options: SimulatorOptions, log: SimLog): Promise<Parts> {
   const seed = options.randomSeed ?? seedFromEnv();
   const awkward = new AwkwardSwitches();
   const events = new EventPublisher(
@@ -121,107 +99,16 @@ export async function startSimulators(options: SimulatorOptions = {}): Promise<S
     awkward.reset();
     events.clearRecent();
   };
+  return { nomis, dps, faults, tokens, awkward, events, state, reset };
+}
 
-  const controlRoutes: Route[] = [
-    { method: 'GET', pattern: '/health', handler: () => json(200, { status: 'UP' }) },
-    {
-      method: 'GET',
-      pattern: '/__sim/state',
-      handler: (request) => json(200, state(request.query.get('offenderNo') ?? undefined)),
-    },
-    {
-      method: 'POST',
-      pattern: '/__sim/reset',
-      handler: () => {
-        reset();
-        log('sim', 'reset all state');
-        return noContent();
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/__sim/events',
-      handler: (request) => {
-        const topic = request.query.get('topic');
-        const key = request.query.get('key') ?? undefined;
-        const limit = Number(request.query.get('limit') ?? 100);
-        const found = events.recent({
-          topic: topic === 'offenderEvents' || topic === 'domainEvents' ? (topic satisfies TopicName) : undefined,
-          key,
-        });
-        return json(200, found.slice(-Math.max(limit, 0)));
-      },
-    },
-    {
-      method: 'POST',
-      pattern: '/__sim/faults',
-      handler: (request) => {
-        faults.set(body(request, setFaultsRequestSchema));
-        const stats = faults.stats();
-        log('faults', `set ${stats.rules.length} fault rule(s): ${JSON.stringify(stats.rules)}`);
-        return json(200, stats);
-      },
-    },
-    { method: 'GET', pattern: '/__sim/faults', handler: () => json(200, faults.stats()) },
-    {
-      method: 'DELETE',
-      pattern: '/__sim/faults',
-      handler: () => {
-        faults.clear();
-        log('faults', 'cleared fault rules');
-        return noContent();
-      },
-    },
-    { method: 'GET', pattern: '/__sim/awkward', handler: () => json(200, awkward.get()) },
-    {
-      method: 'POST',
-      pattern: '/__sim/awkward',
-      handler: (request) => {
-        const now = awkward.set(body(request, setAwkwardnessRequestSchema));
-        log('sim', `awkward behaviours: ${JSON.stringify(now)}`);
-        return json(200, now);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: '/__sim/auth/expire-tokens',
-      handler: () => {
-        const expired = tokens.expireAll();
-        log('auth', `expired ${expired} token(s)`);
-        return json(200, { expired });
-      },
-    },
-    {
-      method: 'POST',
-      pattern: '/__sim/seed',
-      handler: async (request) => {
-        const { count, seed } = body(request, seedRequestSchema);
-        const created = await seedDemoPrisoners(nomis, count ?? 20, createRng(seed ?? 1));
-        log('nomis', `seeded ${created.length} demo prisoner(s)`);
-        return json(201, { created });
-      },
-    },
-    ...nomisControlRoutes(nomis, log),
-  ];
-
-  const gate: Gate = async (request) => {
-    const api = request.route.api as ApiName;
-    const decision = faults.decide(api, request.method, request.path, request.route.pattern);
-    if (decision) {
-      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-      if (decision.then === 'hang') {
-        log('faults', `${api} ${request.method} ${request.path}: hanging`);
-        return 'hang';
-      }
-      if (decision.then !== 'pass') {
-        log('faults', `${api} ${request.method} ${request.path}: injected ${decision.then.status}`);
-        return decision.then;
-      }
-    }
-    if (request.route.role) tokens.authorise(request, request.route.role);
-    return undefined;
-  };
-
+export async function startSimulators(options: SimulatorOptions = {}): Promise<Simulators> {
+  const host = options.host ?? '127.0.0.1';
+  const log: SimLog = options.log ?? (() => undefined);
+  const parts = await createParts(options, log);
+  const { nomis, dps, faults, tokens, events, state, reset } = parts;
+  const controlRoutes = simulatorControlRoutes(parts, log);
+  const gate = apiGate(faults, tokens, log);
   const onError = (err: unknown) => log('sim', `unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
   const servers: SimServer[] = [];
   const start = async (port: number | undefined, apiRoutes: Route[]) => {
@@ -260,4 +147,25 @@ export async function startSimulators(options: SimulatorOptions = {}): Promise<S
     await events.close();
     throw err;
   }
+}
+
+/** Before a contract API route: the fault rules first (a test may fault auth itself), then the token. */
+function apiGate(faults: FaultInjector, tokens: TokenStore, log: SimLog): Gate {
+  return async (request) => {
+    const api = request.route.api as ApiName;
+    const decision = faults.decide(api, request.method, request.path, request.route.pattern);
+    if (decision) {
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.then === 'hang') {
+        log('faults', `${api} ${request.method} ${request.path}: hanging`);
+        return 'hang';
+      }
+      if (decision.then !== 'pass') {
+        log('faults', `${api} ${request.method} ${request.path}: injected ${decision.then.status}`);
+        return decision.then;
+      }
+    }
+    if (request.route.role) tokens.authorise(request, request.route.role);
+    return undefined;
+  };
 }

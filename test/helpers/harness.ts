@@ -66,14 +66,19 @@ export function startTestSimulators(topics: { offenderEvents: string; domainEven
   });
 }
 
-export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
+/** Topics, task queue and a suffix for the rest, of this harness alone. */
+function harnessNames(name: string) {
   const suffix = `${name}-${uniqueSuffix()}`;
   const topics = {
     offenderEvents: `nomis.offender-events.${suffix}`,
     domainEvents: `hmpps.domain-events.${suffix}`,
     dlq: `alerts-sync.dlq.${suffix}`,
   };
-  const taskQueue = `alerts-sync-${suffix}`;
+  return { suffix, topics, taskQueue: `alerts-sync-${suffix}` };
+}
+
+export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
+  const { suffix, topics, taskQueue } = harnessNames(name);
   const simulators = await startTestSimulators(topics);
   const control = new SimulatorControl(simulators.urls);
   const db = await migratedDb();
@@ -145,6 +150,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       await connection.close();
       await temporal.close();
       await apis.close();
+      await control.close();
       await simulators.close();
       await db.destroy();
     },

@@ -1,32 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import {
-  DOMAIN_EVENT,
-  DPS_SYNC_SOURCE_HEADER,
-  DPS_SYNC_SOURCE_VALUE,
-  createDpsAlertRequestSchema,
-  prisonNumber as prisonNumberSchema,
-  resyncAlertSchema,
-  updateDpsAlertRequestSchema,
-} from '../common/contract';
+import { DOMAIN_EVENT } from '../../common/contract';
 import type {
   CreateDpsAlertRequest,
   DpsAlert,
   ResyncAlert,
   ResyncResponse,
   UpdateDpsAlertRequest,
-} from '../common/contract';
-import { DPS_ROLE } from './auth';
-import { domainEvent } from './events';
-import type { EventPublisher, SimLog } from './events';
-import { body, conflict, json, noContent, notFound, param, validate } from './http';
-import type { Route, SimRequest } from './http';
-import { requireAlertCode } from './reference-data';
-import { localDate, localDateTime } from './time';
+} from '../../common/contract';
+import { domainEvent } from '../events';
+import type { EventPublisher, SimLog } from '../events';
+import { conflict, notFound } from '../http';
+import { requireAlertCode } from '../reference-data';
+import { localDate, localDateTime } from '../time';
 
-// The DPS Alerts API (contract §4). DPS derives `isActive` from the dates (active from activeFrom, until the
-// day before activeTo), so a stored alert becomes inactive on its own as days pass, as in the real service.
-// A resync also honours the ResyncAlert's isActive: NOMIS can hold an alert inactive with no expiry date.
+// The DPS side (contract §4): its alerts and the events they publish. DPS derives `isActive` from the dates
+// (active from activeFrom, until the day before activeTo), so a stored alert becomes inactive on its own as days
+// pass, as in the real service. A resync also honours the ResyncAlert's isActive: NOMIS can hold an alert
+// inactive with no expiry date.
 
 export type AlertSource = 'DPS' | 'NOMIS' | 'RESYNC';
 
@@ -233,69 +223,4 @@ function toView(alert: AlertRecord): DpsAlert {
     lastModifiedBy: alert.lastModifiedBy,
     lastModifiedByDisplayName: alert.lastModifiedByDisplayName,
   };
-}
-
-/** `Source: NOMIS` marks the sync's own writes; anything else is a DPS user. */
-function sourceOf(request: SimRequest): AlertSource {
-  const header = request.headers[DPS_SYNC_SOURCE_HEADER.toLowerCase()];
-  return header === DPS_SYNC_SOURCE_VALUE ? 'NOMIS' : 'DPS';
-}
-
-const prisonNumberParam = (request: SimRequest) =>
-  validate(z.object({ prisonNumber: prisonNumberSchema }), { prisonNumber: param(request, 'prisonNumber') })
-    .prisonNumber;
-
-export function dpsApiRoutes(dps: DpsState): Route[] {
-  const api = { api: 'dps' as const, role: DPS_ROLE };
-  return [
-    {
-      ...api,
-      method: 'POST',
-      pattern: '/resync/:prisonNumber/alerts',
-      handler: (request) => {
-        const prisonNumber = prisonNumberParam(request);
-        return json(201, dps.resync(prisonNumber, body(request, z.array(resyncAlertSchema))));
-      },
-    },
-    {
-      ...api,
-      method: 'GET',
-      pattern: '/prisoners/:prisonNumber/alerts',
-      handler: (request) => json(200, dps.alertsOf(param(request, 'prisonNumber'))),
-    },
-    {
-      ...api,
-      method: 'POST',
-      pattern: '/prisoners/:prisonNumber/alerts',
-      handler: (request) => {
-        const prisonNumber = prisonNumberParam(request);
-        return json(201, dps.create(prisonNumber, body(request, createDpsAlertRequestSchema), sourceOf(request)));
-      },
-    },
-    {
-      ...api,
-      method: 'GET',
-      pattern: '/alerts/:alertUuid',
-      handler: (request) => json(200, dps.get(param(request, 'alertUuid'))),
-    },
-    {
-      ...api,
-      method: 'PUT',
-      pattern: '/alerts/:alertUuid',
-      handler: (request) => {
-        const alertUuid = param(request, 'alertUuid');
-        const update = body(request, updateDpsAlertRequestSchema);
-        return json(200, dps.update(alertUuid, update, sourceOf(request)));
-      },
-    },
-    {
-      ...api,
-      method: 'DELETE',
-      pattern: '/alerts/:alertUuid',
-      handler: (request) => {
-        dps.delete(param(request, 'alertUuid'), sourceOf(request));
-        return noContent();
-      },
-    },
-  ];
 }

@@ -1,18 +1,14 @@
 import { listPrisonerMappings } from '../../adapters/db';
 import type { Harness } from '../helpers/harness';
-import { invariantViolations, prisonerSyncResult, startHarness, waitForPrisonerSync } from '../helpers/harness';
+import { invariantViolations, prisonerSyncResult, waitForPrisonerSync } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { eventually } from '../helpers/stack';
 
 // Alert-level two-way sync (ADR002) on the real stack, driven by NOMIS and DPS users in the simulators.
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('alerts');
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('alerts', (started) => (harness = started));
 
 /** A prisoner with a booking and nothing synced yet. */
 async function prisoner(): Promise<string> {

@@ -3,7 +3,8 @@ import { prisonerSyncWorkflowId } from '../../common/ids';
 import { resyncFinishedSignal } from '../../workflows/messages';
 import { reconciliationWorkflow } from '../../workflows/reconciliation';
 import type { Harness } from '../helpers/harness';
-import { prisonersOutOfSync, seedPrisoners, startHarness, whenFaultFired } from '../helpers/harness';
+import { prisonersOutOfSync, seedPrisoners, whenFaultFired } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { eventually, uniqueSuffix } from '../helpers/stack';
 
 // Bulk batches and reconciliation as they must behave at estate scale: only their own reports count, a prisoner
@@ -11,12 +12,7 @@ import { eventually, uniqueSuffix } from '../helpers/stack';
 // reported rather than fatal, and long reconciliations continue as new.
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('at-scale');
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('at-scale', (started) => (harness = started));
 afterEach(async () => {
   await harness.control.clearFaults();
 });

@@ -8,7 +8,8 @@ import { SyncKind } from '../../common/sync-kinds';
 import type { BulkResyncProgress } from '../../workflows/messages';
 import type { PrisonerSyncResult } from '../../workflows/prisoner-sync';
 import type { Harness } from '../helpers/harness';
-import { prisonersOutOfSync, seedPrisoners, startHarness } from '../helpers/harness';
+import { prisonersOutOfSync, seedPrisoners } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { eventually, uniqueSuffix } from '../helpers/stack';
 
 // Bulk resync on the real stack: the batch workflow, its sliding window of resyncs through each prisoner's own
@@ -17,12 +18,7 @@ import { eventually, uniqueSuffix } from '../helpers/stack';
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('bulk');
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('bulk', (started) => (harness = started));
 afterEach(async () => {
   await harness.control.clearFaults();
 });

@@ -3,7 +3,8 @@ import { ALL_AWKWARD, WELL_BEHAVED } from '../../simulators/awkward';
 import type { Rng } from '../../simulators/random';
 import { createRng, pick } from '../../simulators/random';
 import type { Harness } from '../helpers/harness';
-import { invariantViolations, startHarness } from '../helpers/harness';
+import { invariantViolations } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { eventually } from '../helpers/stack';
 
@@ -20,12 +21,7 @@ const DPS_CODES = ['HS', 'VI', 'PEEP', 'RSS', 'RCP'];
 const OPS = 14;
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('burst');
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('burst', (started) => (harness = started));
 afterEach(async () => {
   await harness.control.setAwkward(WELL_BEHAVED);
 });

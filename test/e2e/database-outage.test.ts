@@ -4,13 +4,8 @@ import { startOrAttachBatch, watchBatch } from '../../clients/bulk-batch';
 import { startInfra, stopInfra } from '../../infra/stack';
 import { temporalServerSettings } from '../../infra/temporal-server';
 import type { Harness } from '../helpers/harness';
-import {
-  prisonersOutOfSync,
-  prisonerSyncResult,
-  seedPrisoners,
-  startHarness,
-  waitForPrisonerSync,
-} from '../helpers/harness';
+import { prisonersOutOfSync, prisonerSyncResult, seedPrisoners, waitForPrisonerSync } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { config, uniqueSuffix } from '../helpers/stack';
 
 // Our own PostgreSQL down for longer than the database activities' old retry budget (20 attempts, about 7.5
@@ -26,12 +21,7 @@ const temporalSharesThePostgres =
 const outageTest = temporalSharesThePostgres ? test.skip : test;
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('db-outage');
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('db-outage', (started) => (harness = started));
 
 outageTest(
   'resyncs and a bulk batch that meet a long database outage wait it out and finish in sync',

@@ -2,7 +2,8 @@ import { temporal } from '@temporalio/proto';
 import { isEncrypted } from '../../adapters/payload-codec';
 import { PRISON_NUMBER } from '../../common/search-attributes';
 import type { Harness } from '../helpers/harness';
-import { invariantViolations, startHarness, waitForPrisonerSync } from '../helpers/harness';
+import { invariantViolations, waitForPrisonerSync } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { eventually } from '../helpers/stack';
 
@@ -11,12 +12,7 @@ import { eventually } from '../helpers/stack';
 // it, through the raw gRPC API, with no codec.
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('encryption');
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('encryption', (started) => (harness = started));
 
 const SECRET_COMMENT = 'threatened officer with a blade on the landing';
 const SECRET_AUTHORISER = 'Governor Okonkwo-Blythe';

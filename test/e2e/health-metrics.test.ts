@@ -1,29 +1,24 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
-import type { Simulators } from '../../simulators';
-import { SimulatorControl } from '../../simulators/control-client';
-import { AppProcesses, appEnv, httpGet, untilHealthy, untilUnready } from '../helpers/app-processes';
-import { startTestSimulators } from '../helpers/harness';
+import type { SimulatorControl } from '../../simulators/control-client';
+import type { AppDeployment } from '../helpers/e2e';
+import { deploymentNames, startAppDeployment } from '../helpers/e2e';
+import { httpGet, untilHealthy, untilUnready } from '../helpers/app-processes';
 import { randomPrisonNumber } from '../helpers/prisoners';
-import { config, eventually, uniqueSuffix } from '../helpers/stack';
+import { config, eventually } from '../helpers/stack';
 
 // The worker and the router as they run in a pod: real processes, probed and scraped over HTTP, and stopped
 // with SIGTERM as Kubernetes does.
 
 jest.setTimeout(120_000);
 
-const suffix = `health-${uniqueSuffix()}`;
-const topics = {
-  offenderEvents: `nomis.offender-events.${suffix}`,
-  domainEvents: `hmpps.domain-events.${suffix}`,
-  dlq: `alerts-sync.dlq.${suffix}`,
-};
+const names = deploymentNames('health');
+const { topics } = names;
 const workerPort = randomInt(41_000, 42_000);
 const routerPort = workerPort + 1000;
-let simulators: Simulators;
+let deployment: AppDeployment;
 let control: SimulatorControl;
-let processes: AppProcesses;
 let worker: ChildProcess;
 let router: ChildProcess;
 
@@ -39,24 +34,16 @@ function sample(metrics: string, name: string, labels: Record<string, string> = 
 }
 
 beforeAll(async () => {
-  simulators = await startTestSimulators(topics);
-  control = new SimulatorControl(simulators.urls);
-  processes = new AppProcesses(
-    appEnv({
-      temporalAddress: config.temporal.address,
-      taskQueue: `alerts-sync-${suffix}`,
-      topics,
-      consumerGroup: `alerts-sync-router-${suffix}`,
-      apis: simulators.urls,
-    }),
-  );
+  deployment = await startAppDeployment(names, config.temporal.address);
+  control = deployment.control;
+  const { processes } = deployment;
   worker = processes.start('workers/main.ts', { WORKER_HEALTH_PORT: String(workerPort), SHUTDOWN_GRACE: '10s' });
   router = processes.start('clients/event-router.ts', { ROUTER_HEALTH_PORT: String(routerPort) });
 });
 
 afterAll(async () => {
-  await processes?.stopAll();
-  await simulators?.close();
+  await deployment?.processes.stopAll();
+  await deployment?.simulators.close();
 });
 
 test('both processes are live, then ready once connected (the router once in its group)', async () => {

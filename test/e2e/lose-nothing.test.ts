@@ -9,10 +9,10 @@ import {
   invariantViolations,
   prisonerSyncResult,
   readDeadLetters,
-  startHarness,
   waitForPrisonerSync,
   whenFaultFired,
 } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { config, eventually } from '../helpers/stack';
 
@@ -22,13 +22,13 @@ import { config, eventually } from '../helpers/stack';
 let harness: Harness;
 let dlq: Awaited<ReturnType<typeof readDeadLetters>>;
 
-beforeAll(async () => {
-  harness = await startHarness('lose-nothing');
-  dlq = await readDeadLetters(harness);
-});
+// Declared first: after-all hooks run in declaration order, and the reader stops before the harness closes.
 afterAll(async () => {
   await dlq?.stop();
-  await harness?.close();
+});
+useHarness('lose-nothing', (started) => (harness = started));
+beforeAll(async () => {
+  dlq = await readDeadLetters(harness);
 });
 afterEach(async () => {
   await harness.control.clearFaults();

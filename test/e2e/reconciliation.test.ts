@@ -6,7 +6,8 @@ import { SYNC_AUDIT_MODULE } from '../../common/contract';
 import { SYNC_KIND } from '../../common/search-attributes';
 import { SyncKind } from '../../common/sync-kinds';
 import type { Harness } from '../helpers/harness';
-import { prisonersOutOfSync, seedPrisoners, startHarness } from '../helpers/harness';
+import { prisonersOutOfSync, seedPrisoners } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { uniqueSuffix } from '../helpers/stack';
 
 // Reconciliation as a real Temporal Schedule on the real stack: data made to drift behind the sync's back (writes
@@ -15,8 +16,15 @@ import { uniqueSuffix } from '../helpers/stack';
 
 let harness: Harness;
 let settings: ScheduleSettings;
+// Declared first: after-all hooks run in declaration order, and the schedule goes while the harness's client is open.
+afterAll(async () => {
+  await harness?.client.schedule
+    .getHandle(settings.scheduleId)
+    .delete()
+    .catch(() => undefined);
+});
+useHarness('reconcile', (started) => (harness = started));
 beforeAll(async () => {
-  harness = await startHarness('reconcile');
   const suffix = uniqueSuffix();
   settings = {
     scheduleId: `reconciliation-test-${suffix}`,
@@ -27,13 +35,6 @@ beforeAll(async () => {
     paused: true,
     input: { autoResync: false, pageSize: 7, recheckDelay: '1s', resync: { concurrency: 5, ratePerSecond: 50 } },
   };
-});
-afterAll(async () => {
-  await harness?.client.schedule
-    .getHandle(settings.scheduleId)
-    .delete()
-    .catch(() => undefined);
-  await harness?.close();
 });
 
 test('reconciliation finds exactly the prisoners that drifted and, with auto-resync on, fixes them', async () => {

@@ -7,13 +7,8 @@ import { SyncKind } from '../../common/sync-kinds';
 import type { SeedAlert } from '../../simulators/nomis';
 import type { PrisonerSyncResult } from '../../workflows/prisoner-sync';
 import type { Harness } from '../helpers/harness';
-import {
-  invariantViolations,
-  prisonerSyncResult,
-  removedPrisonerState,
-  startHarness,
-  waitForPrisonerSync,
-} from '../helpers/harness';
+import { invariantViolations, prisonerSyncResult, removedPrisonerState, waitForPrisonerSync } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { config, eventually } from '../helpers/stack';
 
@@ -23,12 +18,7 @@ import { config, eventually } from '../helpers/stack';
 // a resync from NOMIS would fail the test. The switches are flipped with the real operator command.
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('from-dps', { switches: { resyncSource: 'DPS' } });
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('from-dps', (started) => (harness = started), { switches: { resyncSource: 'DPS' } });
 
 const ALERTS: SeedAlert[] = [
   { alertCode: 'XA', date: '2024-01-10', comment: 'set fire to cell', authorisedBy: 'Gov Smith' },

@@ -8,9 +8,9 @@ import {
   prisonerSyncResult,
   readDeadLetters,
   removedPrisonerState,
-  startHarness,
   waitForPrisonerSync,
 } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { eventually } from '../helpers/stack';
 
@@ -18,12 +18,7 @@ import { eventually } from '../helpers/stack';
 // and Kafka: NOMIS changes -> domain event -> router -> Temporal -> worker -> DPS + mapping table.
 
 let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness('resync');
-});
-afterAll(async () => {
-  await harness?.close();
-});
+useHarness('resync', (started) => (harness = started));
 afterEach(async () => {
   await harness.control.clearFaults();
 });

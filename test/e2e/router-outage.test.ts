@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { prisonerSyncWorkflowId } from '../../common/ids';
 import type { Harness } from '../helpers/harness';
-import { invariantViolations, startHarness, waitForPrisonerSync } from '../helpers/harness';
+import { invariantViolations, waitForPrisonerSync } from '../helpers/harness';
+import { useHarness } from '../helpers/e2e';
 import type { PrisonerSyncResult } from '../../workflows/prisoner-sync';
 import { randomPrisonNumber } from '../helpers/prisoners';
 import { config, eventually } from '../helpers/stack';
@@ -16,10 +17,13 @@ let harness: Harness;
 
 beforeAll(async () => {
   await proxy.up();
-  harness = await startHarness('outage', { routerTemporalAddress: `127.0.0.1:${proxy.port}` });
 });
+useHarness(
+  'outage',
+  (started) => (harness = started),
+  () => ({ routerTemporalAddress: `127.0.0.1:${proxy.port}` }),
+);
 afterAll(async () => {
-  await harness?.close();
   await proxy.down();
 });
 

@@ -4,17 +4,17 @@ import fs from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Admin } from 'kafkajs';
-import { createApiClients } from '../../adapters/clients';
 import type { ApiClients } from '../../adapters/clients';
 import type { Db } from '../../adapters/db';
 import { startOrAttachBatch, watchBatch } from '../../clients/bulk-batch';
 import { TEMPORAL_SERVER_BIN } from '../../infra/stack';
 import type { TemporalBeside } from '../../infra/temporal-beside';
 import { startTemporalBeside } from '../../infra/temporal-beside';
-import type { Simulators } from '../../simulators';
-import { SimulatorControl } from '../../simulators/control-client';
-import { AppProcesses, appEnv, untilHealthy } from '../helpers/app-processes';
-import { prisonersOutOfSync, seedPrisoners, startTestSimulators } from '../helpers/harness';
+import type { SimulatorControl } from '../../simulators/control-client';
+import { untilHealthy } from '../helpers/app-processes';
+import type { AppDeployment } from '../helpers/e2e';
+import { deploymentNames, simulatorApiClients, startAppDeployment } from '../helpers/e2e';
+import { prisonersOutOfSync, seedPrisoners } from '../helpers/harness';
 import { config, eventually, kafka, migratedDb, temporalClient, uniqueSuffix } from '../helpers/stack';
 
 // Scale-out on the production-like Temporal (the full server on PostgreSQL, several history shards): two workers
@@ -27,23 +27,16 @@ jest.setTimeout(15 * 60_000);
 
 const PRISONERS = 500;
 const KILL_AFTER = Math.round(PRISONERS * 0.3);
-const suffix = `scale-${uniqueSuffix()}`;
-const topics = {
-  offenderEvents: `nomis.offender-events.${suffix}`,
-  domainEvents: `hmpps.domain-events.${suffix}`,
-  dlq: `alerts-sync.dlq.${suffix}`,
-};
-const taskQueue = `alerts-sync-${suffix}`;
-const consumerGroup = `alerts-sync-router-${suffix}`;
+const names = deploymentNames('scale');
+const { suffix, topics, taskQueue, consumerGroup } = names;
 const healthPort = randomInt(43_000, 44_000);
 
 let server: TemporalBeside;
-let simulators: Simulators;
+let deployment: AppDeployment;
 let control: SimulatorControl;
 let apis: ApiClients;
 let db: Db;
 let temporal: { client: Client; close: () => Promise<void> };
-let processes: AppProcesses;
 let admin: Admin;
 const workers: ChildProcess[] = [];
 const routers: ChildProcess[] = [];
@@ -53,28 +46,14 @@ beforeAll(async () => {
     throw new Error('The full Temporal server is not built: run PROVISION_TEMPORAL_SERVER=1 infra/provision.sh');
   }
   server = await startTemporalBeside(config, { name: 'temporal-scale-out', kind: 'server', portOffset: 200 });
-  simulators = await startTestSimulators(topics);
-  control = new SimulatorControl(simulators.urls);
-  apis = createApiClients({
-    ...config.apis,
-    nomisUrl: simulators.urls.nomis,
-    dpsUrl: simulators.urls.dps,
-    authUrl: simulators.urls.auth,
-    timeoutMs: 10_000,
-  });
+  deployment = await startAppDeployment(names, server.config.temporal.address);
+  control = deployment.control;
+  apis = simulatorApiClients(deployment.simulators.urls, 10_000);
   db = await migratedDb();
   temporal = await temporalClient(server.config.temporal.address);
   admin = kafka(`admin-${suffix}`).admin();
   await admin.connect();
-  processes = new AppProcesses(
-    appEnv({
-      temporalAddress: server.config.temporal.address,
-      taskQueue,
-      topics,
-      consumerGroup,
-      apis: simulators.urls,
-    }),
-  );
+  const { processes } = deployment;
   // Started together, as a Deployment's replicas are: both routers may try to create the topics at once.
   for (const n of [0, 1]) {
     workers.push(processes.start('workers/main.ts', { WORKER_HEALTH_PORT: String(healthPort + n) }));
@@ -90,11 +69,11 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await processes?.stopAll();
+  await deployment?.processes.stopAll();
   await admin?.disconnect();
   await temporal?.close();
   await apis?.close();
-  await simulators?.close();
+  await deployment?.simulators.close();
   await db?.destroy();
   await server?.stop();
 });

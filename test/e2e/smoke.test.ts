@@ -1,24 +1,14 @@
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { Consumer, Producer } from 'kafkajs';
 import { z } from 'zod';
 import { createApiClients } from '../../adapters/clients';
 import { findStackCheck } from '../../adapters/db';
 import type { Db } from '../../adapters/db';
-import { dataConverter } from '../../adapters/temporal';
 import { stackCheckWorkflowId } from '../../common/ids';
 import { SYNC_KIND } from '../../common/search-attributes';
 import { stackCheckWorkflow } from '../../workflows';
-import { createSyncWorker } from '../../workers/worker';
-import {
-  config,
-  eventually,
-  kafka,
-  migratedDb,
-  temporalClient,
-  uniqueSuffix,
-  workerConnection,
-} from '../helpers/stack';
+import { startTestWorker } from '../helpers/e2e';
+import { config, eventually, kafka, migratedDb, temporalClient, uniqueSuffix } from '../helpers/stack';
 
 // The whole pipe on the real stack: a Kafka message, produced to and consumed from the real broker, starts a
 // workflow on a real Temporal server, whose activity writes a row to the real PostgreSQL.
@@ -30,8 +20,7 @@ const stackCheckEvent = z.object({ checkId: z.string().min(1), requestedBy: z.st
 
 let db: Db;
 let temporal: { client: Client; close: () => Promise<void> };
-let worker: Worker;
-let workerRun: Promise<void>;
+let worker: Awaited<ReturnType<typeof startTestWorker>>;
 let producer: Producer;
 let consumer: Consumer;
 const started: Array<Promise<unknown>> = [];
@@ -39,15 +28,10 @@ const started: Array<Promise<unknown>> = [];
 beforeAll(async () => {
   db = await migratedDb();
   temporal = await temporalClient();
-  const connection = await workerConnection();
-  worker = await createSyncWorker({
-    connection,
-    namespace: config.temporal.namespace,
+  worker = await startTestWorker({
     taskQueue,
     deps: { db, ...createApiClients(config.apis), temporal: temporal.client },
-    dataConverter: dataConverter(config),
   });
-  workerRun = worker.run().finally(() => connection.close());
 
   const broker = kafka(`smoke-${suffix}`);
   const admin = broker.admin();
@@ -77,8 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer?.disconnect();
   await consumer?.disconnect();
-  worker?.shutdown();
-  await workerRun;
+  await worker?.stop();
   await temporal?.close();
   await db?.destroy();
 });

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
-import { createApiClients } from '../../adapters/clients';
+import type { NativeConnection } from '@temporalio/worker';
 import type { ApiClients } from '../../adapters/clients';
 import type { Db } from '../../adapters/db';
 import { listPrisonerMappings } from '../../adapters/db';
@@ -17,8 +16,9 @@ import type { Simulators } from '../../simulators';
 import { SimulatorControl } from '../../simulators/control-client';
 import type { PrisonerSyncResult } from '../../workflows/prisoner-sync';
 import { createSyncWorker } from '../../workers/worker';
+import { simulatorApiClients, startTestWorker } from '../helpers/e2e';
 import { randomPrisonNumber } from '../helpers/prisoners';
-import { config, migratedDb, temporalClient, uniqueSuffix, workerConnection } from '../helpers/stack';
+import { config, migratedDb, temporalClient, uniqueSuffix } from '../helpers/stack';
 
 // The production image's way of running workflows (Dockerfile): `npm run build:workflows` writes the bundle to
 // WORKFLOW_BUNDLE_PATH at build time, and the worker starts from that file instead of bundling workflows/. This
@@ -36,8 +36,7 @@ let apis: ApiClients;
 let db: Db;
 let temporal: { client: Client; close: () => Promise<void> };
 let connection: NativeConnection;
-let worker: Worker;
-let workerRun: Promise<void>;
+let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'workflow-bundle-'));
@@ -49,31 +48,19 @@ beforeAll(async () => {
 
   simulators = await startSimulators({ nomisPort: 0, dpsPort: 0, authPort: 0, kafka: null });
   control = new SimulatorControl(simulators.urls);
-  apis = createApiClients({
-    ...config.apis,
-    nomisUrl: simulators.urls.nomis,
-    dpsUrl: simulators.urls.dps,
-    authUrl: simulators.urls.auth,
-    timeoutMs: 5_000,
-  });
+  apis = simulatorApiClients(simulators.urls, 5_000);
   db = await migratedDb();
   temporal = await temporalClient();
-  connection = await workerConnection();
-  worker = await createSyncWorker({
-    connection,
-    namespace: config.temporal.namespace,
+  worker = await startTestWorker({
     taskQueue,
     deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
-    dataConverter: dataConverter(config),
     workflowBundlePath: bundlePath,
   });
-  workerRun = worker.run();
+  connection = worker.connection;
 }, 180_000);
 
 afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await connection?.close();
+  await worker?.stop();
   await temporal?.close();
   await apis?.close();
   await simulators?.close();

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
+import type { ConnectionOptions, TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import type { TLSConfig } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../common/config';
 import type { ResyncSource } from '../common/sync-switches';
 import { prisonerSyncWorkflowId } from '../common/ids';
@@ -12,11 +13,11 @@ import { PRISONER_SYNC_WORKFLOW, syncRequestedSignal, syncsRequestedSignal } fro
 import { AesGcmPayloadCodec } from './payload-codec';
 import { readSetting } from './setting-files';
 
-// The one place that knows how to reach Temporal: address, TLS/mTLS or API key, and the payload codec.
+// The one place that knows how to reach Temporal: address, TLS/mTLS or API key, namespace and the payload codec.
 // Every client, worker, tool and test connects through these, so no connection is ever made in the clear
 // or reads history without the keys.
 
-/** Options for Connection.connect and NativeConnection.connect alike. */
+/** Options for Connection.connect and NativeConnection.connect alike: connect with connectTemporal or connectWorker. */
 export function temporalConnectionOptions(config: Config): {
   address: string;
   apiKey?: string;
@@ -42,13 +43,36 @@ export function dataConverter(config: Config): DataConverter {
   return { payloadCodecs: [new AesGcmPayloadCodec(config.encryption.keys, config.encryption.keyId)] };
 }
 
-export async function connectClient(config: Config): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+/**
+ * A client connection from the config. `overrides` are for what only the caller knows: a probe's short connect
+ * timeout, a server started beside the stack, a test's own TLS settings.
+ */
+export function connectTemporal(config: Config, overrides: Partial<ConnectionOptions> = {}): Promise<Connection> {
+  return Connection.connect({ ...temporalConnectionOptions(config), ...overrides });
+}
+
+/** A worker's connection from the same settings as a client's. */
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  // Loaded here, not at the top: @temporalio/worker brings Core's native library, which no client needs.
+  const { NativeConnection } = await import('@temporalio/worker');
+  return NativeConnection.connect(temporalConnectionOptions(config));
+}
+
+export async function connectClient(
+  config: Config,
+  overrides?: Partial<ConnectionOptions>,
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await connectTemporal(config, overrides);
   return { client: temporalClient(config, connection), close: () => connection.close() };
 }
 
-export function temporalClient(config: Config, connection: Connection): Client {
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
+/** A client on the config's namespace, with its payload codec unless the caller brings its own (a benchmark's). */
+export function temporalClient(
+  config: Config,
+  connection: Connection,
+  converter: DataConverter = dataConverter(config),
+): Client {
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: converter });
 }
 
 /**

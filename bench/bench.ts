@@ -5,7 +5,6 @@ import { mkdtemp, readFile, readlink, realpath, rm, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -21,6 +20,7 @@ import { connectClient, dataConverter } from '../adapters/temporal';
 import { renderProgress, startOrAttachBatch, watchBatch } from '../clients/bulk-batch';
 import { toResyncAlert } from '../common/alerts';
 import type { Config } from '../common/config';
+import { parseCommandLine, positiveNumber, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
 import { mapConcurrently } from '../common/concurrency';
 import { bulkResyncWorkflowId, prisonerSyncWorkflowId } from '../common/ids';
@@ -71,28 +71,21 @@ interface Options {
   json?: string;
 }
 
-function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      batch: { type: 'string', default: '10000' },
-      'baseline-prisoners': { type: 'string', default: '2000' },
-      'latency-seconds': { type: 'string', default: '30' },
-      'burst-events': { type: 'string', default: '5000' },
-      'burst-prisoners': { type: 'string', default: '1000' },
-      concurrency: { type: 'string', default: '40' },
-      rate: { type: 'string', default: '1000' },
-      json: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
+const USAGE = `usage: npm run bench -- [--batch 10000] [--baseline-prisoners 2000] [--latency-seconds 30]
+    [--burst-events 5000] [--burst-prisoners 1000] [--concurrency 40] [--rate 1000] [--json FILE]`;
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseCommandLine(argv, {
+    batch: { type: 'string', default: '10000' },
+    'baseline-prisoners': { type: 'string', default: '2000' },
+    'latency-seconds': { type: 'string', default: '30' },
+    'burst-events': { type: 'string', default: '5000' },
+    'burst-prisoners': { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '40' },
+    rate: { type: 'string', default: '1000' },
+    json: { type: 'string' },
   });
-  const positive = (name: string, raw: string, integer = true): number => {
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      throw new Error(`--${name} must be ${integer ? 'a whole number' : 'a number'} above 0, got "${raw}"`);
-    }
-    return n;
-  };
+  const positive = (name: string, raw: string, integer = true): number => positiveNumber(`--${name}`, raw, { integer });
   const options: Options = {
     batch: positive('batch', values.batch),
     baselinePrisoners: positive('baseline-prisoners', values['baseline-prisoners']),
@@ -111,9 +104,11 @@ function parseOptions(): Options {
     ['--burst-prisoners', options.burstPrisoners],
   ] as const) {
     if (n > MAX_PRISONERS_PER_PHASE)
-      throw new Error(`${name} gives ${n} prisoners; at most ${MAX_PRISONERS_PER_PHASE}`);
+      throw new UsageError(`${name} gives ${n} prisoners; at most ${MAX_PRISONERS_PER_PHASE}`);
   }
-  if (options.burstPrisoners > options.burstEvents) throw new Error('--burst-prisoners must not exceed --burst-events');
+  if (options.burstPrisoners > options.burstEvents) {
+    throw new UsageError('--burst-prisoners must not exceed --burst-events');
+  }
   return options;
 }
 
@@ -699,8 +694,8 @@ function letters(count: number): string[] {
   return all.slice(0, count);
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions();
+async function main(argv: string[]): Promise<void> {
+  const options = parseOptions(argv);
   const config = loadConfig();
   const runId = randomUUID().slice(0, 8);
   const suffix = `bench-${runId}`;
@@ -1050,11 +1045,13 @@ async function writeJson(
   console.log(`figures written to ${file}`);
 }
 
-main().then(
-  // Lingering sockets (kafkajs, gRPC) must not keep a finished benchmark alive.
-  () => process.exit(),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
+runCommand(
+  'bench',
+  USAGE,
+  async () => {
+    await main(process.argv.slice(2));
+    // Lingering sockets (kafkajs, gRPC) must not keep a finished benchmark alive.
+    process.exit();
   },
+  { stack: true },
 );

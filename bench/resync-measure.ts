@@ -1,12 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
 import { createApiClients } from '../adapters/clients';
 import type { ApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { readInvariantViolations } from '../adapters/sync-check';
-import { dataConverter, requestResync, temporalConnectionOptions } from '../adapters/temporal';
+import { connectTemporal, connectWorker, dataConverter, requestResync, temporalClient } from '../adapters/temporal';
 import { startOrAttachBatch } from '../clients/bulk-batch';
 import type { Config } from '../common/config';
 import { startSimulators } from '../simulators';
@@ -136,14 +134,10 @@ async function measureWith(
 
     const converter: DataConverter = timing ? { ...dataConverter(config), payloadCodecs: [timing] } : {};
     const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
-    const clientConnection = await Connection.connect(temporalConnectionOptions(temporalConfig));
+    const clientConnection = await connectTemporal(temporalConfig);
     cleanup.push(() => clientConnection.close());
-    const client = new Client({
-      connection: clientConnection,
-      namespace: temporalConfig.temporal.namespace,
-      dataConverter: converter,
-    });
-    const workerConnection = await NativeConnection.connect(temporalConnectionOptions(temporalConfig));
+    const client = temporalClient(temporalConfig, clientConnection, converter);
+    const workerConnection = await connectWorker(temporalConfig);
     cleanup.push(() => workerConnection.close());
     const worker = await createSyncWorker({
       connection: workerConnection,

@@ -1,4 +1,5 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { parseCommandLine, positiveNumber, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
 import { codecPerResync, measureResyncs } from './resync-measure';
 
@@ -12,12 +13,28 @@ import { codecPerResync, measureResyncs } from './resync-measure';
 //   node --import tsx bench/resync-throughput.ts 500 4 bulk 40
 // BENCH_CODEC=off runs worker and client without the payload codec, to measure what encryption costs.
 
-async function main(): Promise<void> {
-  const prisoners = Number(process.argv[2] ?? 300);
-  const alertsPerPrisoner = Number(process.argv[3] ?? 4);
-  const bulk = process.argv[4] === 'bulk';
-  const concurrency = Number(process.argv[5] ?? 20);
-  const ratePerSecond = Number(process.argv[6] ?? 1000);
+const USAGE = `usage: npm run bench:resync -- [prisoners=300] [alertsPerPrisoner=4]
+    [bulk [concurrency=20] [ratePerSecond=1000]]
+  BENCH_CODEC=off runs without the payload codec`;
+
+function parseOptions(argv: string[]) {
+  const { positionals } = parseCommandLine(argv, {}, true);
+  const [prisoners = '300', alertsPerPrisoner = '4', mode, concurrency = '20', ratePerSecond = '1000', ...extra] =
+    positionals;
+  if (mode !== undefined && mode !== 'bulk')
+    throw new UsageError(`the third argument is bulk or nothing, got "${mode}"`);
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  return {
+    prisoners: positiveNumber('prisoners', prisoners, { integer: true }),
+    alertsPerPrisoner: positiveNumber('alertsPerPrisoner', alertsPerPrisoner, { integer: true }),
+    bulk: mode === 'bulk',
+    concurrency: positiveNumber('concurrency', concurrency, { integer: true }),
+    ratePerSecond: positiveNumber('ratePerSecond', ratePerSecond),
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { prisoners, alertsPerPrisoner, bulk, concurrency, ratePerSecond } = parseOptions(argv);
   const codec = process.env.BENCH_CODEC !== 'off';
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -57,7 +74,4 @@ async function main(): Promise<void> {
   if (m.failed || m.violations) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runCommand('bench:resync', USAGE, () => main(process.argv.slice(2)), { stack: true });

@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import { temporalConnectionOptions } from '../adapters/temporal';
+import { connectTemporal } from '../adapters/temporal';
 import type { Config } from '../common/config';
+import { parseCommandLine, positiveNumber, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
 import type { TemporalBeside, TemporalBesideOptions } from '../infra/temporal-beside';
 import { startTemporalBeside, temporalBesideEnv } from '../infra/temporal-beside';
@@ -32,12 +32,26 @@ const SERVERS: Record<Kind, TemporalBesideOptions & { label: string }> = {
   server: { name: 'bench-server', kind: 'server', portOffset: 400, label: 'full server' },
 };
 
-async function main(): Promise<void> {
-  const rounds = Number(process.argv[2] ?? 2);
-  const prisoners = Number(process.argv[3] ?? 200);
-  const alertsPerPrisoner = Number(process.argv[4] ?? 4);
-  const concurrency = Number(process.argv[5] ?? 40);
-  const ratePerSecond = Number(process.argv[6] ?? 1000);
+const USAGE = `usage: npm run bench:temporal-kinds -- [rounds=2] [prisoners=200] [alertsPerPrisoner=4] [concurrency=40]
+    [ratePerSecond=1000]
+  BENCH_WARMUP=N warm-up prisoners on each server first, not counted (default 20; 0 skips it)`;
+
+function parseOptions(argv: string[]) {
+  const { positionals } = parseCommandLine(argv, {}, true);
+  if (positionals.length > 5) throw new UsageError(`unexpected arguments: ${positionals.slice(5).join(' ')}`);
+  const [rounds = '2', prisoners = '200', alertsPerPrisoner = '4', concurrency = '40', ratePerSecond = '1000'] =
+    positionals;
+  return {
+    rounds: positiveNumber('rounds', rounds, { integer: true }),
+    prisoners: positiveNumber('prisoners', prisoners, { integer: true }),
+    alertsPerPrisoner: positiveNumber('alertsPerPrisoner', alertsPerPrisoner, { integer: true }),
+    concurrency: positiveNumber('concurrency', concurrency, { integer: true }),
+    ratePerSecond: positiveNumber('ratePerSecond', ratePerSecond),
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { rounds, prisoners, alertsPerPrisoner, concurrency, ratePerSecond } = parseOptions(argv);
   const warmup = Number(process.env.BENCH_WARMUP ?? 20);
   const stack = loadConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -160,7 +174,7 @@ async function main(): Promise<void> {
 
 /** What the server says it is, so a result never stands for a server other than the one that produced it. */
 async function describeServer(config: Config): Promise<string> {
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const connection = await connectTemporal(config);
   try {
     const info = await connection.workflowService.getClusterInfo({});
     return (
@@ -188,7 +202,4 @@ async function stopBesideServers(stack: Config, started: Map<Kind, TemporalBesid
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runCommand('bench:temporal-kinds', USAGE, () => main(process.argv.slice(2)), { stack: true });

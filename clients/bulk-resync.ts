@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { connectClient } from '../adapters/temporal';
 import { loadConfig } from '../common/config';
 import { prisonNumber as prisonNumberSchema } from '../common/contract';
+import { parseCommandLine, positiveNumber, resyncSourceOption, runCommand, UsageError } from '../common/cli-args';
 import type { BulkResyncProgress } from '../workflows/messages';
 import type { BatchHandle, BatchRequest } from './bulk-batch';
 import { attachBatch, formatReport, renderProgress, startOrAttachBatch, watchBatch } from './bulk-batch';
 
-const USAGE = `usage: bulk-resync [prisonNumber ...] [--file FILE] [--prison PRISON_ID] [options]
-       bulk-resync --attach BATCH_ID
+const USAGE = `usage: npm run bulk-resync -- [prisonNumber ...] [--file FILE] [--prison PRISON_ID] [options]
+       npm run bulk-resync -- --attach BATCH_ID
 
 Resyncs many prisoners as one durable Temporal batch; the batch goes on if this program exits.
   --file FILE         prison numbers, one per line (blank lines and # comments ignored)
@@ -18,11 +19,8 @@ Resyncs many prisoners as one durable Temporal batch; the batch goes on if this 
   --redo              also resync prisoners an earlier run of this batch already did
   --from nomis|dps    which side the resyncs copy from (default: the resync source switched on, npm run switches)
   --attach BATCH_ID   watch a batch started earlier
-  --detach            start the batch and exit without watching it`;
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
+  --detach            start the batch and exit without watching it
+  -h, --help          this text`;
 
 interface Options {
   request: Omit<BatchRequest, 'prisonNumbers'> & { prisonNumbers: string[] };
@@ -31,37 +29,33 @@ interface Options {
   detach: boolean;
 }
 
-function parseArgs(argv: string[], defaults: { concurrency: number; ratePerSecond: number }): Options {
-  const options: Options = { request: { ...defaults, prisonNumbers: [] }, files: [], detach: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return next;
-    };
-    const positive = (name: string, raw: string) => {
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a number above 0, got "${raw}"`);
-      return n;
-    };
-    if (arg === '--file') options.files.push(value());
-    else if (arg === '--prison') options.request.prisonId = value();
-    else if (arg === '--batch') options.request.batchId = value();
-    else if (arg === '--concurrency') options.request.concurrency = Math.ceil(positive('--concurrency', value()));
-    else if (arg === '--rate') options.request.ratePerSecond = positive('--rate', value());
-    else if (arg === '--redo') options.request.redo = true;
-    else if (arg === '--from') {
-      const from = value().toUpperCase();
-      if (from !== 'NOMIS' && from !== 'DPS') throw new UsageError(`--from must be nomis or dps, got "${from}"`);
-      options.request.source = from;
-    } else if (arg === '--attach') options.attach = value();
-    else if (arg === '--detach') options.detach = true;
-    else if (arg === '--help' || arg === '-h') throw new UsageError('');
-    else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
-    else options.request.prisonNumbers.push(arg);
+function parseOptions(argv: string[], defaults: { concurrency: number; ratePerSecond: number }): Options {
+  // A repeated option takes its last value: a command can be rerun with an option added to change it.
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      file: { type: 'string', multiple: true },
+      prison: { type: 'string' },
+      batch: { type: 'string' },
+      concurrency: { type: 'string' },
+      rate: { type: 'string' },
+      redo: { type: 'boolean' },
+      from: { type: 'string' },
+      attach: { type: 'string' },
+      detach: { type: 'boolean' },
+    },
+    true,
+  );
+  const request: Options['request'] = { ...defaults, prisonNumbers: positionals };
+  if (values.prison !== undefined) request.prisonId = values.prison;
+  if (values.batch !== undefined) request.batchId = values.batch;
+  if (values.concurrency !== undefined) {
+    request.concurrency = Math.ceil(positiveNumber('--concurrency', values.concurrency));
   }
-  return options;
+  if (values.rate !== undefined) request.ratePerSecond = positiveNumber('--rate', values.rate);
+  if (values.redo) request.redo = true;
+  if (values.from !== undefined) request.source = resyncSourceOption(values.from);
+  return { request, files: values.file ?? [], attach: values.attach, detach: values.detach ?? false };
 }
 
 async function readPrisonNumberFile(path: string): Promise<string[]> {
@@ -105,7 +99,7 @@ function progressPrinter(): { show: (progress: BulkResyncProgress) => void; end:
 
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
-  const options = parseArgs(argv, config.bulkResync);
+  const options = parseOptions(argv, config.bulkResync);
   const { request } = options;
   for (const file of options.files) request.prisonNumbers.push(...(await readPrisonNumberFile(file)));
   if (!options.attach) {
@@ -149,12 +143,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    if (err.message) console.error(`bulk-resync: ${err.message}`);
-    console.error(USAGE);
-    process.exit(2);
-  }
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runCommand('bulk-resync', USAGE, () => main(process.argv.slice(2)));

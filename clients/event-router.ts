@@ -1,11 +1,11 @@
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { startHealthServer, temporalReachability } from '../adapters/health-server';
 import { kafkaClient } from '../adapters/kafka';
 import type { PartitionLag } from '../adapters/metrics';
 import { cached, createRegistry, createRouterMetrics, partitionLags } from '../adapters/metrics';
-import { temporalClient, temporalConnectionOptions } from '../adapters/temporal';
+import { connectTemporal, temporalClient } from '../adapters/temporal';
 import type { Config } from '../common/config';
 import { assertReadyForProduction, loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
@@ -108,12 +108,13 @@ async function consumerLag(admin: Admin, config: Config): Promise<PartitionLag[]
 }
 
 async function connectWithRetry(config: Config, logger: ReturnType<typeof createLogger>): Promise<Connection> {
-  const options = temporalConnectionOptions(config);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await Connection.connect(options);
+      return await connectTemporal(config);
     } catch (err) {
-      logger.warn(`Temporal at ${options.address} not reachable yet (attempt ${attempt})`, { error: String(err) });
+      logger.warn(`Temporal at ${config.temporal.address} not reachable yet (attempt ${attempt})`, {
+        error: String(err),
+      });
       await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * attempt)));
     }
   }

@@ -1,4 +1,5 @@
 import { connectClient } from '../adapters/temporal';
+import { parseCommandLine, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
 import {
   formatReconciliationReport,
@@ -13,10 +14,18 @@ import {
 //   node --import tsx clients/reconcile.ts run        run it now, wait, print the report
 //   node --import tsx clients/reconcile.ts report     print the latest run's report
 
-const USAGE = 'usage: clients/reconcile.ts schedule | run | report';
+const USAGE = `usage: npm run reconcile -- schedule | run | report
+  schedule  create or update the schedule from the RECONCILIATION_* settings
+  run       apply the settings, run it now, wait, print the report
+  report    print the latest run's report`;
 
-async function main(command: string | undefined): Promise<void> {
-  if (command !== 'schedule' && command !== 'run' && command !== 'report') throw new Error(USAGE);
+async function main(argv: string[]): Promise<void> {
+  const { positionals } = parseCommandLine(argv, {}, true);
+  const [command, ...extra] = positionals;
+  if (command !== 'schedule' && command !== 'run' && command !== 'report') {
+    throw new UsageError(command === undefined ? 'give a command' : `unknown command "${command}"`);
+  }
+  if (extra.length > 0) throw new UsageError(`${command} takes no arguments, got ${extra.join(' ')}`);
   const config = loadConfig();
   const settings = scheduleSettingsFromConfig(config);
   const { client, close } = await connectClient(config);
@@ -48,7 +57,4 @@ async function main(command: string | undefined): Promise<void> {
   }
 }
 
-main(process.argv[2]).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runCommand('reconcile', USAGE, () => main(process.argv.slice(2)));

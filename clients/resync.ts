@@ -3,22 +3,27 @@ import { prisonNumber as prisonNumberSchema } from '../common/contract';
 import type { PrisonerSyncResult } from '../workflows/prisoner-sync';
 import { connectClient, requestResync } from '../adapters/temporal';
 import { switchesInForce } from '../adapters/live-switches';
-import type { ResyncSource } from '../common/sync-switches';
+import { parseCommandLine, resyncSourceOption, runCommand, UsageError } from '../common/cli-args';
 
 // Operator command: resync prisoners now, e.g. to retry a failed resync once its cause is fixed. From the source
 // the switches name (npm run switches) unless --from says which: nomis (DPS follows NOMIS) or dps (NOMIS follows).
 //   node --import tsx clients/resync.ts A1234BC [B2345CD ...] [--from nomis|dps] [--no-wait]
 
-const USAGE = 'usage: clients/resync.ts <prisonNumber> [...] [--from nomis|dps] [--no-wait]';
+const USAGE = `usage: npm run resync -- <prisonNumber> [...] [--from nomis|dps] [--no-wait]
+  --from nomis|dps  which side the resync copies from (default: the resync source switched on, npm run switches)
+  --no-wait         request the resyncs and exit without waiting for their results`;
 
 async function main(argv: string[]): Promise<void> {
-  const wait = !argv.includes('--no-wait');
-  const fromAt = argv.indexOf('--from');
-  const from = fromAt >= 0 ? parseSource(argv[fromAt + 1]) : undefined;
-  const prisonNumbers = argv.filter((a, i) => !a.startsWith('--') && (fromAt < 0 || i !== fromAt + 1));
-  if (prisonNumbers.length === 0) throw new Error(USAGE);
+  const { values, positionals: prisonNumbers } = parseCommandLine(
+    argv,
+    { from: { type: 'string' }, 'no-wait': { type: 'boolean' } },
+    true,
+  );
+  const wait = !values['no-wait'];
+  const from = values.from === undefined ? undefined : resyncSourceOption(values.from);
+  if (prisonNumbers.length === 0) throw new UsageError('give at least one prison number');
   const bad = prisonNumbers.filter((p) => !prisonNumberSchema.safeParse(p).success);
-  if (bad.length) throw new Error(`not prison numbers (like A1234BC): ${bad.join(', ')}`);
+  if (bad.length) throw new UsageError(`not prison numbers (like A1234BC): ${bad.join(', ')}`);
 
   const config = loadConfig();
   const source = from ?? (await switchesInForce(config)).resyncSource;
@@ -59,13 +64,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-function parseSource(value: string | undefined): ResyncSource {
-  const source = value?.toUpperCase();
-  if (source !== 'NOMIS' && source !== 'DPS') throw new Error(`--from must be nomis or dps\n${USAGE}`);
-  return source;
-}
-
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runCommand('resync', USAGE, () => main(process.argv.slice(2)));

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { createDb, changeSyncSwitches, listSyncSwitchChanges, migrateLatest, readSyncSwitches } from '../adapters/db';
+import { parseCommandLine, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
+import type { SyncSwitches } from '../common/sync-switches';
 import { describeSwitches, isOneWayDpsToNomis, parseSwitchAssignments, SWITCH_NAMES } from '../common/sync-switches';
 
 // Operator command: the sync's run-time switches (ADR002's directions, ADR004's resync source), for the deployment
@@ -10,32 +12,30 @@ import { describeSwitches, isOneWayDpsToNomis, parseSwitchAssignments, SWITCH_NA
 //   npm run switches -- set resync-source=dps nomis-to-dps=off --reason "ADR002 end state" [--by jsmith]
 
 const USAGE = `usage: npm run switches -- [show | set name=value ... --reason "why" [--by who]]
-  names: ${Object.keys(SWITCH_NAMES).join(', ')}; values: nomis|dps for resync-source, on|off for the others`;
-
-function option(argv: string[], name: string): string | undefined {
-  const at = argv.indexOf(name);
-  if (at < 0) return undefined;
-  const value = argv[at + 1];
-  if (!value || value.startsWith('--')) throw new Error(`${name} needs a value\n${USAGE}`);
-  return value;
-}
+  names: ${Object.keys(SWITCH_NAMES).join(', ')}; values: nomis|dps for resync-source, on|off for the others
+  --reason "why"  required with set: the change is recorded with who made it and why
+  --by who        who made it (default: this machine's user)`;
 
 async function main(argv: string[]): Promise<void> {
-  const [command = 'show', ...rest] = argv;
-  if (command !== 'show' && command !== 'set') throw new Error(`unknown command "${command}"\n${USAGE}`);
+  const { values, positionals } = parseCommandLine(argv, { reason: { type: 'string' }, by: { type: 'string' } }, true);
+  const [command = 'show', ...assignments] = positionals;
+  if (command !== 'show' && command !== 'set') throw new UsageError(`unknown command "${command}"`);
+  if (command === 'show' && (assignments.length > 0 || values.reason !== undefined || values.by !== undefined)) {
+    throw new UsageError('show takes no arguments: did you mean set?');
+  }
+  if (command === 'set' && !values.reason) {
+    throw new UsageError('--reason is required: the change is recorded with who made it and why');
+  }
+  if (values.by === '') throw new UsageError('--by needs a value');
+  const change = command === 'set' ? switchChange(assignments) : undefined;
   const config = loadConfig();
   const scope = config.temporal.taskQueue;
   const db = createDb(config.postgres.url, { min: 0, max: 1 });
   try {
     await migrateLatest(db);
-    if (command === 'set') {
-      const reason = option(rest, '--reason');
-      if (!reason) throw new Error(`--reason is required: the change is recorded with who made it and why\n${USAGE}`);
-      const by = option(rest, '--by') ?? os.userInfo().username;
-      const assignments = rest.filter(
-        (a, i) => !a.startsWith('--') && !['--reason', '--by'].includes(rest[i - 1] ?? ''),
-      );
-      const change = parseSwitchAssignments(assignments);
+    if (change) {
+      const reason = values.reason ?? '';
+      const by = values.by ?? os.userInfo().username;
       const { before, after } = await changeSyncSwitches(
         db,
         scope,
@@ -67,7 +67,13 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+/** Checked before the database is opened: a typo is a usage mistake, never a change. */
+function switchChange(assignments: string[]): Partial<SyncSwitches> {
+  try {
+    return parseSwitchAssignments(assignments);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+runCommand('switches', USAGE, () => main(process.argv.slice(2)));

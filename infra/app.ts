@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { logLevel } from 'kafkajs';
 import { kafkaClient } from '../adapters/kafka';
-import { temporalConnectionOptions } from '../adapters/temporal';
+import { connectTemporal } from '../adapters/temporal';
 import type { Config } from '../common/config';
 import type { ServiceSpec } from './processes';
 import { REPO_ROOT, processManager } from './stack';
@@ -78,7 +77,7 @@ export function stopApp(config: Config, only: string[]): Promise<string[]> {
 }
 
 async function hasPollers(config: Config, taskQueue: string): Promise<boolean> {
-  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 2000 });
+  const connection = await connectTemporal(config, { connectTimeout: 2000 });
   try {
     const response = await connection.workflowService.describeTaskQueue({
       namespace: config.temporal.namespace,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseCommandLine, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
 import type { Config } from '../common/config';
 import type { InfraService } from './stack';
@@ -18,16 +19,23 @@ import { APP_SERVICES, appSpecs, startApp, stopApp } from './app';
 // `tsx infra/cli.ts up|down|status [service...]` — the stack (Temporal, Kafka, PostgreSQL) and, with
 // `up --app`, the sync's own processes. Everything is detached; `down` stops it from any shell.
 
-const USAGE = `usage: tsx infra/cli.ts <up|down|status> [--app] [${[...INFRA_SERVICES, ...APP_SERVICES].join('|')} ...]`;
+const SERVICES = [...INFRA_SERVICES, ...APP_SERVICES].join('|');
+const USAGE = `usage: node --import tsx infra/cli.ts <up|down|status> [--app] [${SERVICES} ...]
+  up       start the infrastructure, or the services named; with --app the sync's own processes too
+  down     stop what is running (the app first), or the services named
+  status   what is running`;
+
+const COMMANDS = ['up', 'down', 'status'];
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  const withApp = rest.includes('--app');
-  const names = rest.filter((arg) => !arg.startsWith('--'));
-  const unknown = names.filter((n) => !(INFRA_SERVICES as string[]).includes(n) && !APP_SERVICES.includes(n));
-  if (!command || unknown.length > 0) {
-    throw new Error(`${unknown.length ? `unknown service: ${unknown.join(', ')}\n` : ''}${USAGE}`);
+  const { values, positionals } = parseCommandLine(argv, { app: { type: 'boolean' } }, true);
+  const [command, ...names] = positionals;
+  if (command === undefined || !COMMANDS.includes(command)) {
+    throw new UsageError(command === undefined ? 'give a command' : `unknown command "${command}"`);
   }
+  const withApp = values.app ?? false;
+  const unknown = names.filter((n) => !(INFRA_SERVICES as string[]).includes(n) && !APP_SERVICES.includes(n));
+  if (unknown.length > 0) throw new UsageError(`unknown service: ${unknown.join(', ')}`);
   const config = loadConfig();
   const infra = (
     names.length ? names.filter((n) => (INFRA_SERVICES as string[]).includes(n)) : INFRA_SERVICES
@@ -59,8 +67,6 @@ async function main(argv: string[]): Promise<void> {
     case 'status':
       status(config);
       return;
-    default:
-      throw new Error(USAGE);
   }
 }
 
@@ -86,7 +92,4 @@ Logs:              ${path.dirname(manager.logFile('x'))}/<service>.log
 Stop everything:   bin/stop`);
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runCommand('infra/cli.ts', USAGE, () => main(process.argv.slice(2)));

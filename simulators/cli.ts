@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCommandLine, positiveNumber, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
 import { ALL_AWKWARD, WELL_BEHAVED } from './awkward';
 import { SimulatorControl, SimulatorControlError } from './control-client';
@@ -10,7 +11,7 @@ import { DEMO_SCENARIOS } from './seed';
 // for poking a live stack: node --import tsx simulators/cli.ts <command> ...
 
 const { merge, moveBooking, receivePrevious, newBooking } = DEMO_SCENARIOS;
-const USAGE = `usage: node --import tsx simulators/cli.ts <command> [args]
+const USAGE = `usage: npm run sim -- <command> [args]   (or node --import tsx simulators/cli.ts <command> [args])
 
 commands:
   state [offenderNo]                       dump NOMIS and DPS state, faults and request counters
@@ -38,19 +39,13 @@ demo prisoners (seeded by simulators/main.ts):
   new admission                  new-booking ${newBooking.offenderNo}
   ordinary prisoners             A0001AA, A0002AA, ... (SIM_DEMO_PRISONERS, default 20)`;
 
-class UsageError extends Error {}
-
 const arg = (args: string[], index: number, name: string): string => {
   const value = args[index];
   if (value === undefined) throw new UsageError(`missing <${name}>`);
   return value;
 };
 
-const int = (raw: string, name: string): number => {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1) throw new UsageError(`<${name}> must be a positive whole number, got "${raw}"`);
-  return value;
-};
+const int = (raw: string, name: string): number => positiveNumber(`<${name}>`, raw, { integer: true });
 
 async function run(control: SimulatorControl, command: string | undefined, args: string[]): Promise<unknown> {
   switch (command) {
@@ -122,40 +117,34 @@ async function run(control: SimulatorControl, command: string | undefined, args:
       return 'reset';
     case undefined:
     case 'help':
-    case '--help':
-    case '-h':
       return USAGE;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
 }
 
-async function main(): Promise<number> {
-  const [command, ...args] = process.argv.slice(2);
+async function main(argv: string[]): Promise<void> {
+  const {
+    positionals: [command, ...args],
+  } = parseCommandLine(argv, {}, true);
   const { apis } = loadConfig();
   const control = new SimulatorControl(
     { nomis: apis.nomisUrl, dps: apis.dpsUrl, auth: apis.authUrl },
     { clientId: apis.clientId, clientSecret: apis.clientSecret },
   );
+  let result: unknown;
   try {
-    const result = await run(control, command, args);
-    console.log(typeof result === 'string' ? result : JSON.stringify(result, null, 2));
-    return 0;
+    result = await run(control, command, args);
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`error: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof SimulatorControlError) {
-      console.error(`error: ${err.message}`);
-      return 1;
-    }
+    if (err instanceof UsageError || err instanceof SimulatorControlError) throw err;
     const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
-    console.error(
-      `error: ${err instanceof Error ? err.message : String(err)}${cause} — are the simulators running at ${apis.nomisUrl}?`,
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}${cause} — are the simulators running at ${apis.nomisUrl}?`,
     );
-    return 1;
   }
+  console.log(typeof result === 'string' ? result : JSON.stringify(result, null, 2));
+  // Done: fetch's idle keep-alive sockets would hold the process open for seconds more.
+  process.exit(0);
 }
 
-void main().then((code) => process.exit(code));
+runCommand('sim', USAGE, () => main(process.argv.slice(2)));

@@ -1,11 +1,12 @@
 import type { Worker } from '@temporalio/worker';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { freePort, startHealthServer, temporalReachability } from '../adapters/health-server';
 import { createRegistry } from '../adapters/metrics';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { LiveSwitches } from '../adapters/live-switches';
-import { connectClient, dataConverter, temporalConnectionOptions } from '../adapters/temporal';
+import { connectClient, connectWorker, dataConverter } from '../adapters/temporal';
 import { assertReadyForProduction, loadConfig } from '../common/config';
 import { createSyncWorker } from './worker';
 
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     config.switches.cacheMs,
     (err) => console.warn(`could not read the sync switches; keeping the last ones read: ${String(err)}`),
   );
-  const connection = (up.connection = await NativeConnection.connect(temporalConnectionOptions(config)));
+  const connection = (up.connection = await connectWorker(config));
   // Activities that queue resyncs on prisoners' workflows need a client as well as the worker's connection.
   const temporal = await connectClient(config);
   try {

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { ConnectionOptions } from '@temporalio/client';
-import { Client, Connection } from '@temporalio/client';
+import type { Connection, ConnectionOptions } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { connectTemporal, temporalClient } from '../../adapters/temporal';
 import type { Config } from '../../common/config';
 import { PRISON_NUMBER, SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { TEMPORAL_SERVER_BIN, stateDir } from '../../infra/stack';
@@ -49,8 +49,9 @@ async function startServer(mtls: boolean): Promise<void> {
   tlsConfig = server.config;
 }
 
+/** The server's address from its config; TLS as each test says (none unless given), not as the config says. */
 function connect(options: Partial<ConnectionOptions>): Promise<Connection> {
-  return Connection.connect({ address: tlsConfig.temporal.address, connectTimeout: 5000, ...options });
+  return connectTemporal(tlsConfig, { connectTimeout: 5000, tls: false, ...options });
 }
 
 const HTTP2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
@@ -124,7 +125,7 @@ describe('full Temporal server with a TLS frontend', () => {
       }
 
       // No worker polls this queue: the run stays open, which is all a start and a describe need.
-      const client = new Client({ connection, namespace });
+      const client = temporalClient(tlsConfig, connection);
       const handle = await client.workflow.start('tlsCheckWorkflow', {
         taskQueue: `tls-check-${uniqueSuffix()}`,
         workflowId: `tls-check-${uniqueSuffix()}`,

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Kafka } from 'kafkajs';
 import { createDb, migrateLatest } from '../../adapters/db';
 import type { Db } from '../../adapters/db';
 import { kafkaClient } from '../../adapters/kafka';
-import { temporalClient as productClient, temporalConnectionOptions } from '../../adapters/temporal';
+import { connectClient, connectWorker } from '../../adapters/temporal';
 import { loadConfig } from '../../common/config';
 import { applyTestStackEnv } from './env';
 
@@ -24,15 +24,14 @@ export function uniqueSuffix(): string {
   return randomUUID().slice(0, 8);
 }
 
-export async function temporalClient(
+export function temporalClient(
   address = config.temporal.address,
 ): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ ...temporalConnectionOptions(config), address });
-  return { client: productClient(config, connection), close: () => connection.close() };
+  return connectClient(config, { address });
 }
 
 export function workerConnection(): Promise<NativeConnection> {
-  return NativeConnection.connect(temporalConnectionOptions(config));
+  return connectWorker(config);
 }
 
 export async function migratedDb(): Promise<Db> {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project runs on, into git-ignored caches, and skips what is already there:
-#   node_modules (npm ci), the Temporal CLI (go install), the Kafka broker jars (Maven), and with
-#   STACK_TEMPORAL=server or PROVISION_TEMPORAL_SERVER=1 the full Temporal server and its Web UI server (go install).
+#   node_modules (npm ci), the Temporal CLI (go install), the Kafka broker and Temporal test server jars (Maven),
+#   and with STACK_TEMPORAL=server or PROVISION_TEMPORAL_SERVER=1 the full Temporal server and its Web UI server
+#   (go install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -69,7 +70,22 @@ if [ ! -f "$CACHE/kafka-libs/.pom-$pom_hash" ]; then
   mvn -q -B -f infra/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$CACHE/kafka-libs"
   touch "$CACHE/kafka-libs/.pom-$pom_hash"
 fi
+# Temporal's time-skipping test server (Java, from Maven Central), for the workflow tests with mocked activities
+# (test/workflow); the launcher is what TestWorkflowEnvironment runs, with the port as its argument.
+pom_hash=$(sha256sum infra/temporal-test-server/pom.xml | cut -c1-16)
+if [ ! -f "$CACHE/temporal-test-server-libs/.pom-$pom_hash" ]; then
+  step "fetching Temporal's time-skipping test server jars from Maven Central"
+  rm -rf "$CACHE/temporal-test-server-libs"
+  mvn -q -B -f infra/temporal-test-server/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$CACHE/temporal-test-server-libs"
+  touch "$CACHE/temporal-test-server-libs/.pom-$pom_hash"
+fi
+cat > "$CACHE/bin/temporal-test-server" <<LAUNCHER
+#!/usr/bin/env sh
+exec java -cp '$CACHE/temporal-test-server-libs/*' io.temporal.testserver.TestServer "\$@"
+LAUNCHER
+chmod +x "$CACHE/bin/temporal-test-server"
 bash infra/provision-deploy-tools.sh
 server_note=""
 [ "$temporal_server" = yes ] && server_note=", temporal-server $TEMPORAL_SERVER_VERSION + Web UI $TEMPORAL_UI_VERSION"
-step "ready: $("$CACHE/bin/temporal" --version)$server_note, Kafka jars in .stack/kafka-libs, embedded PostgreSQL from node_modules"
+step "ready: $("$CACHE/bin/temporal" --version)$server_note, Kafka jars in .stack/kafka-libs, test server in .stack/bin/temporal-test-server, embedded PostgreSQL from node_modules"

@@ -12,14 +12,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
-import { batchResyncEventId } from '../common/ids';
-import { nextWindowStep, refill } from '../common/rate-limit';
-import type { TokenBucket } from '../common/rate-limit';
 import type { Duration } from '@temporalio/common';
 import { DATABASE_ACTIVITY, NOMIS_READ_ACTIVITY, TEMPORAL_REQUEST_ACTIVITY } from '../common/retry-policies';
 import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
-import type { BulkResyncFailure, BulkResyncOutcomeRow, BulkResyncProgress, ResyncFinished } from './messages';
+import type { BulkResyncFailure, BulkResyncProgress } from './messages';
+import type { BulkResyncState } from './bulk-window';
+import { BulkWindow } from './bulk-window';
 import { bulkResyncProgressQuery, resyncFinishedSignal } from './messages';
 import type { ResyncSource } from '../common/sync-switches';
 
@@ -71,22 +70,6 @@ export interface BulkResyncInput {
   state?: BulkResyncState;
 }
 
-interface BulkResyncState {
-  runKey: string;
-  startedAt: number;
-  total: number;
-  skipped: number;
-  done: number;
-  /** All failures (absent in state carried over by runs that counted failures by their list). */
-  failed?: number;
-  failures: BulkResyncFailure[];
-  pending: string[];
-  running: string[];
-  unrecorded: BulkResyncOutcomeRow[];
-  /** Prisoners of the window whose workflow was found closed at the last check, without a report. */
-  silent?: string[];
-}
-
 export interface BulkResyncReport {
   batchId: string;
   total: number;
@@ -105,92 +88,45 @@ export interface BulkResyncReport {
  * `concurrency` prisoners is resyncing at any time, starts are held to `ratePerSecond`, and each resync is
  * queued on the prisoner's own workflow (so it never interleaves with that prisoner's alert syncs), which
  * signals back when it ends. The client that started it may exit; the batch goes on and can be watched again.
+ * Who is waiting, running, done or failed is the window's (bulk-window.ts).
  */
 export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkResyncReport> {
-  const { batchId, concurrency, ratePerSecond } = input;
-  const batchWorkflowId = workflowInfo().workflowId;
-  const reason = input.reason ?? `bulk resync ${batchId}`;
-  const failuresKept = input.failuresKept ?? FAILURES_KEPT;
+  const { batchId } = input;
+  const limits = {
+    concurrency: input.concurrency,
+    ratePerSecond: input.ratePerSecond,
+    failuresKept: input.failuresKept ?? FAILURES_KEPT,
+  };
   upsertSearchAttributes([{ key: SYNC_KIND, value: SyncKind.bulkResync }]);
 
-  let state = input.state;
-  const running = new Set(state?.running ?? []);
+  let window = input.state && new BulkWindow(input.state, limits, Date.now());
   let completed = false;
-  // Before the state exists nothing has been asked for: a signal then is a late one for an earlier run.
+  // Before the window exists nothing has been asked for: a signal then is a late one for an earlier run.
   setHandler(resyncFinishedSignal, (finished) => {
-    if (state) finish(finished);
+    const failure = window?.finish(finished);
+    if (failure) logFailure(batchId, failure);
   });
-  setHandler(bulkResyncProgressQuery, (): BulkResyncProgress => progress());
+  setHandler(bulkResyncProgressQuery, (): BulkResyncProgress => progress(batchId, window, completed));
 
-  if (!state) {
-    // 1. Who is in the batch.
-    const everyone = unique(
-      input.prisonNumbers ??
-        (await nomis.listPrisonersAtPrison.executeWithOptions(
-          { ...NOMIS_READ_ACTIVITY, summary: `list the prisoners at ${input.prisonId ?? '?'}` },
-          [{ prisonId: input.prisonId ?? '', pageSize: PRISON_PAGE_SIZE }],
-        )),
-    );
-    // 2. Who an earlier run of the same batch already resynced: not again, unless asked.
-    const done = new Set(
-      await db.findDoneInEarlierRuns.executeWithOptions(
-        { ...DATABASE_ACTIVITY, summary: `find prisoners batch ${batchId} already resynced` },
-        [{ batchId, prisonNumbers: everyone, redo: input.redo ?? false }],
-      ),
-    );
-    state = {
-      runKey: `bulk:${batchWorkflowId}:${workflowInfo().runId}`,
-      startedAt: Date.now(),
-      total: everyone.length,
-      skipped: done.size,
-      done: 0,
-      failed: 0,
-      failures: [],
-      pending: everyone.filter((p) => !done.has(p)),
-      running: [],
-      unrecorded: [],
-    };
-    log.info('bulk resync started', { batchId, total: state.total, skipped: state.skipped });
-  }
-  const s: BulkResyncState = state;
+  window ??= new BulkWindow(await firstState(input), limits, Date.now());
+  const w: BulkWindow = window;
 
   // 3. The sliding window: start resyncs while there is room and rate, then wait for one to finish.
-  let bucket: TokenBucket = { tokens: Math.max(1, ratePerSecond), at: Date.now() };
   const inChunks = patched(REFILL_IN_CHUNKS);
-  while (s.pending.length > 0 || running.size > 0) {
-    if (s.unrecorded.length >= RECORD_EVERY) {
-      await recordOutcomes();
+  while (!w.finished) {
+    if (w.unrecordedCount >= RECORD_EVERY) {
+      await recordOutcomes(batchId, w);
       // The last resyncs may have finished meanwhile: look at the window again before waiting for one.
       continue;
     }
-    bucket = refill(bucket, Date.now(), ratePerSecond);
-    const step = nextWindowStep({
-      running: running.size,
-      pending: s.pending.length,
-      concurrency,
-      bucket,
-      ratePerSecond,
-      refillAt: inChunks ? Math.ceil(concurrency / REFILL_PARTS) : 1,
-    });
+    const step = w.next(Date.now(), inChunks ? Math.ceil(input.concurrency / REFILL_PARTS) : 1);
     if (step.action === 'start') {
-      const prisonNumbers = s.pending.splice(0, step.count);
-      bucket = { ...bucket, tokens: bucket.tokens - step.count };
-      for (const prisonNumber of prisonNumbers) running.add(prisonNumber);
-      showProgress();
-      const request = {
-        batchWorkflowId,
-        runKey: s.runKey,
-        reason,
-        prisonNumbers,
-        ...(input.source ? { source: input.source } : {}),
-      };
-      const summary = `queue resyncs of ${describeList(prisonNumbers)}`;
-      await temporal.requestBatchResyncs.executeWithOptions({ ...TEMPORAL_REQUEST_ACTIVITY, summary }, [request]);
+      await startResyncs(input, w, step.count);
       continue;
     }
-    showProgress();
-    const finishedSoFar = s.done + failedCount();
-    const oneFinished = () => s.done + failedCount() !== finishedSoFar;
+    showProgress(batchId, w);
+    const finishedSoFar = w.finishedCount;
+    const oneFinished = () => w.finishedCount !== finishedSoFar;
     // A timer of a few ms that a finishing resync cancels can fire in the same task as the cancel, which the
     // server refused (BadCancelTimerAttributes) and the SDK then replayed as non-deterministic, stalling the batch
     // under load: in chunks, the wait for the rate is a plain sleep, never cancelled.
@@ -198,116 +134,130 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
     else if (step.action === 'wait-for-rate') await condition(oneFinished, step.ms);
     else if (!patched(LIVENESS_CHECKS)) await condition(oneFinished);
     else if (!(await condition(oneFinished, input.livenessCheckEvery ?? LIVENESS_CHECK_EVERY))) {
-      await failSilentPrisoners();
+      await failSilentPrisoners(batchId, w);
     }
 
     if (workflowInfo().continueAsNewSuggested) {
-      await recordOutcomes();
+      await recordOutcomes(batchId, w);
       await condition(allHandlersFinished);
-      await continueAsNew<typeof bulkResyncWorkflow>({
-        ...input,
-        prisonNumbers: undefined,
-        state: { ...s, running: [...running] },
-      });
+      await continueAsNew<typeof bulkResyncWorkflow>({ ...input, prisonNumbers: undefined, state: w.carryOver() });
     }
   }
   // 4. Remember who is done, for the next run of this batch; report who failed and why.
-  await recordOutcomes();
-  showProgress();
+  await recordOutcomes(batchId, w);
+  showProgress(batchId, w);
+  const { state } = w;
   const report: BulkResyncReport = {
     batchId,
-    total: s.total,
-    skipped: s.skipped,
-    done: s.done,
-    failed: failedCount(),
-    failures: s.failures,
-    startedAt: s.startedAt,
+    total: state.total,
+    skipped: state.skipped,
+    done: state.done,
+    failed: w.failedCount,
+    failures: state.failures,
+    startedAt: state.startedAt,
     finishedAt: Date.now(),
   };
-  log.info('bulk resync finished', { ...report, failures: s.failures.map((f) => f.prisonNumber) });
+  log.info('bulk resync finished', { ...report, failures: state.failures.map((f) => f.prisonNumber) });
   completed = true;
   await condition(allHandlersFinished);
   return report;
+}
 
-  function finish(finished: ResyncFinished): void {
-    if (!state) return;
-    // Only a report of this run's own request counts: one meant for an earlier run of the batch (same workflow
-    // id) can arrive while this run's request still waits behind it in the prisoner's queue.
-    if (finished.eventIds && !finished.eventIds.includes(batchResyncEventId(state.runKey, finished.prisonNumber)))
-      return;
-    // A prisoner not in the window is a late duplicate (a resync that was also asked for by someone else).
-    if (!running.delete(finished.prisonNumber)) return;
-    if (finished.ok) {
-      state.done++;
-      state.unrecorded.push({ prisonNumber: finished.prisonNumber, status: 'DONE' });
-    } else {
-      fail(finished.prisonNumber, finished.failure ?? 'resync failed');
-    }
-  }
+/** 1. Who is in the batch, and 2. who an earlier run of the same batch already resynced: not again, unless asked. */
+async function firstState(input: BulkResyncInput): Promise<BulkResyncState> {
+  const { batchId } = input;
+  const everyone = unique(
+    input.prisonNumbers ??
+      (await nomis.listPrisonersAtPrison.executeWithOptions(
+        { ...NOMIS_READ_ACTIVITY, summary: `list the prisoners at ${input.prisonId ?? '?'}` },
+        [{ prisonId: input.prisonId ?? '', pageSize: PRISON_PAGE_SIZE }],
+      )),
+  );
+  const done = new Set(
+    await db.findDoneInEarlierRuns.executeWithOptions(
+      { ...DATABASE_ACTIVITY, summary: `find prisoners batch ${batchId} already resynced` },
+      [{ batchId, prisonNumbers: everyone, redo: input.redo ?? false }],
+    ),
+  );
+  const { workflowId, runId } = workflowInfo();
+  const state: BulkResyncState = {
+    runKey: `bulk:${workflowId}:${runId}`,
+    startedAt: Date.now(),
+    total: everyone.length,
+    skipped: done.size,
+    done: 0,
+    failed: 0,
+    failures: [],
+    pending: everyone.filter((p) => !done.has(p)),
+    running: [],
+    unrecorded: [],
+  };
+  log.info('bulk resync started', { batchId, total: state.total, skipped: state.skipped });
+  return state;
+}
 
-  function fail(prisonNumber: string, failure: string): void {
-    if (!state) return;
-    state.failed = failedCount() + 1;
-    if (state.failures.length < failuresKept) state.failures.push({ prisonNumber, reason: failure });
-    state.unrecorded.push({ prisonNumber, status: 'FAILED', failure });
-    log.warn('bulk resync: prisoner failed', { batchId, prisonNumber, failure });
-  }
+/** Queues the next `count` prisoners' resyncs on their own workflows, in one activity. */
+async function startResyncs(input: BulkResyncInput, window: BulkWindow, count: number): Promise<void> {
+  const prisonNumbers = window.start(count);
+  showProgress(input.batchId, window);
+  const request = {
+    batchWorkflowId: workflowInfo().workflowId,
+    runKey: window.state.runKey,
+    reason: input.reason ?? `bulk resync ${input.batchId}`,
+    prisonNumbers,
+    ...(input.source ? { source: input.source } : {}),
+  };
+  const summary = `queue resyncs of ${describeList(prisonNumbers)}`;
+  await temporal.requestBatchResyncs.executeWithOptions({ ...TEMPORAL_REQUEST_ACTIVITY, summary }, [request]);
+}
 
-  function failedCount(): number {
-    return state?.failed ?? state?.failures.length ?? 0;
-  }
+/** Fails the prisoners of the window whose workflow closed without reporting (BulkWindow.closedWithoutReport). */
+async function failSilentPrisoners(batchId: string, window: BulkWindow): Promise<void> {
+  if (window.runningCount === 0) return;
+  const closed = await temporal.findClosedPrisonerSyncs.executeWithOptions(
+    {
+      ...TEMPORAL_REQUEST_ACTIVITY,
+      summary: `check the ${window.runningCount} prisoner workflows in the window are alive`,
+    },
+    [{ prisonNumbers: window.runningPrisoners() }],
+  );
+  for (const failure of window.closedWithoutReport(closed)) logFailure(batchId, failure);
+}
 
-  /**
-   * A prisoner whose workflow closed without reporting (terminated by an operator, say) would hold its place in
-   * the window for ever. Found closed at two checks in a row — so a report on its way has had time to land —
-   * it fails, with the reason; running the batch again retries it.
-   */
-  async function failSilentPrisoners(): Promise<void> {
-    if (!state || running.size === 0) return;
-    const closed = await temporal.findClosedPrisonerSyncs.executeWithOptions(
-      { ...TEMPORAL_REQUEST_ACTIVITY, summary: `check the ${running.size} prisoner workflows in the window are alive` },
-      [{ prisonNumbers: [...running] }],
-    );
-    const before = new Set(state.silent ?? []);
-    state.silent = closed.filter((c) => running.has(c.prisonNumber)).map((c) => c.prisonNumber);
-    for (const { prisonNumber, status } of closed) {
-      if (!before.has(prisonNumber) || !running.delete(prisonNumber)) continue;
-      fail(
-        prisonNumber,
-        `PrisonerSyncClosed: prisoner-sync-${prisonNumber} ended (${status}) without reporting its resync`,
-      );
-    }
-  }
+async function recordOutcomes(batchId: string, window: BulkWindow): Promise<void> {
+  if (window.unrecordedCount === 0) return;
+  const outcomes = window.takeUnrecorded();
+  const summary = `record ${outcomes.length} outcomes of batch ${batchId}`;
+  await db.recordBatchOutcomes.executeWithOptions({ ...DATABASE_ACTIVITY, summary }, [{ batchId, outcomes }]);
+}
 
-  async function recordOutcomes(): Promise<void> {
-    if (!state || state.unrecorded.length === 0) return;
-    const outcomes = state.unrecorded.splice(0);
-    const summary = `record ${outcomes.length} outcomes of batch ${batchId}`;
-    await db.recordBatchOutcomes.executeWithOptions({ ...DATABASE_ACTIVITY, summary }, [{ batchId, outcomes }]);
-  }
+function logFailure(batchId: string, { prisonNumber, reason }: BulkResyncFailure): void {
+  log.warn('bulk resync: prisoner failed', { batchId, prisonNumber, failure: reason });
+}
 
-  function progress(): BulkResyncProgress {
-    return {
+function progress(batchId: string, window: BulkWindow | undefined, finished: boolean): BulkResyncProgress {
+  return (
+    window?.progress(batchId, finished) ?? {
       batchId,
-      total: state?.total ?? 0,
-      skipped: state?.skipped ?? 0,
-      done: state?.done ?? 0,
-      failed: failedCount(),
-      running: running.size,
-      pending: state?.pending.length ?? 0,
-      startedAt: state?.startedAt ?? 0,
-      finished: completed,
-      failures: state?.failures ?? [],
-    };
-  }
+      total: 0,
+      skipped: 0,
+      done: 0,
+      failed: 0,
+      running: 0,
+      pending: 0,
+      startedAt: 0,
+      finished,
+      failures: [],
+    }
+  );
+}
 
-  function showProgress(): void {
-    const p = progress();
-    setCurrentDetails(
-      `${p.done} done, ${p.failed} failed, ${p.running} running, ${p.pending} waiting of ${p.total}` +
-        (p.skipped ? ` (${p.skipped} skipped: done by an earlier run)` : ''),
-    );
-  }
+function showProgress(batchId: string, window: BulkWindow): void {
+  const p = window.progress(batchId, false);
+  setCurrentDetails(
+    `${p.done} done, ${p.failed} failed, ${p.running} running, ${p.pending} waiting of ${p.total}` +
+      (p.skipped ? ` (${p.skipped} skipped: done by an earlier run)` : ''),
+  );
 }
 
 function unique(prisonNumbers: string[]): string[] {

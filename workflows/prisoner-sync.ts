@@ -41,6 +41,7 @@ import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal, s
 import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
+import { InPlaceResyncWatch, PrisonerQueue } from './prisoner-queue';
 
 const switches = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 const report = proxyLocalActivities<SyncActivities>(LOCAL_TEMPORAL_REQUEST);
@@ -63,55 +64,38 @@ export interface PrisonerSyncResult {
   duplicatesIgnored: number;
 }
 
-/** Keeps the duplicate filter's memory bounded across a long chain of runs. */
-const MAX_REMEMBERED_EVENT_IDS = 200;
+/** One run of a prisoner's queue: what its steps share. */
+interface QueueRun {
+  prisonNumber: string;
+  queue: PrisonerQueue;
+  result: PrisonerSyncResult;
+  /** What runs now, for the progress query and the Web UI's current details. */
+  current?: string;
+  /** Only a resync from NOMIS can put NOMIS's text back over a DPS user's edit that arrives meanwhile. */
+  resyncFromNomisRunning: boolean;
+  inPlace: InPlaceResyncWatch;
+}
 
 /**
  * All syncs of one prisoner, one at a time, in arrival order (workflow id `prisoner-sync-{prisonNumber}`,
  * fed by signal-with-start). Alert-level syncs and resyncs run as child workflows, so each is a short,
  * separately visible run, and they never interleave for one prisoner; different prisoners run in parallel.
- *
- * Coalescing: every resync request waiting in the queue becomes ONE resync (one per source, if the resync
- * source switch flipped between them), which reads its source afresh. The alert changes queued before it on its
- * source's side are covered by it and dropped (absorbed); those from the other side run first — otherwise the
- * resync would delete a user's new alert that its source does not have yet.
+ * Which request runs next, and which a resync covers, is the queue's rule (prisoner-queue.ts).
  */
 export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<PrisonerSyncResult> {
   const { prisonNumber } = input;
-  const queue: SyncRequest[] = [...(input.requests ?? [])];
-  const handled = new Set(input.handledEventIds ?? []);
-  const result: PrisonerSyncResult = {
+  const run: QueueRun = {
     prisonNumber,
-    passes: [],
-    failedResyncs: [],
-    alertSyncs: [],
-    absorbed: 0,
-    duplicatesIgnored: 0,
+    queue: new PrisonerQueue(input.requests, input.handledEventIds),
+    result: { prisonNumber, passes: [], failedResyncs: [], alertSyncs: [], absorbed: 0, duplicatesIgnored: 0 },
+    resyncFromNomisRunning: false,
+    inPlace: new InPlaceResyncWatch(),
   };
-  let current: string | undefined;
-  let resyncRunning = false;
-  /**
-   * An in-place resync holds the workflow task until its last step, so what users sent meanwhile is delivered
-   * only in the next task: the history length where the last in-place resync ended, and that of the first task
-   * after it, whose requests arrived while it ran (or just after, which the edit's check tells apart).
-   */
-  let inPlaceEndedAt: number | undefined;
-  let firstTaskAfterInPlace: number | undefined;
-  const sentDuringInPlaceResync = (): boolean => {
-    const { historyLength } = workflowInfo();
-    if (inPlaceEndedAt === undefined || historyLength <= inPlaceEndedAt) return false;
-    firstTaskAfterInPlace ??= historyLength;
-    return historyLength === firstTaskAfterInPlace;
-  };
-
+  const { queue, result } = run;
   const requested = (request: SyncRequest) => {
-    if (request.eventId && handled.has(request.eventId)) {
-      result.duplicatesIgnored++;
+    const overwritable = () => run.resyncFromNomisRunning || run.inPlace.sentDuring(workflowInfo().historyLength);
+    if (!queue.receive(request, overwritable))
       log.info('duplicate sync request ignored', { prisonNumber, eventId: request.eventId, reason: request.reason });
-      return;
-    }
-    if (request.eventId) handled.add(request.eventId);
-    queue.push(isDpsEdit(request) && (resyncRunning || sentDuringInPlaceResync()) ? duringResync(request) : request);
   };
   setHandler(syncRequestedSignal, requested);
   setHandler(syncsRequestedSignal, (requests) => requests.forEach(requested));
@@ -122,11 +106,10 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       resyncPasses: result.passes.length,
       alertSyncs: result.alertSyncs.length,
       pendingRequests: queue.length,
-      duplicatesIgnored: result.duplicatesIgnored,
-      current,
+      duplicatesIgnored: queue.duplicatesIgnored,
+      current: run.current,
     }),
   );
-  for (const request of queue) if (request.eventId) handled.add(request.eventId);
   // Upserting what the start already set would cost an event and a visibility write per prisoner.
   if (!input.searchAttributesSetAtStart) {
     upsertSearchAttributes([
@@ -138,229 +121,166 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   // Requests arrive as the signal of signal-with-start, delivered as soon as the handler is set.
   await condition(() => queue.length > 0, '1 minute');
 
-  while (queue.length > 0) {
-    const lastResync = queue.map((r) => r.kind).lastIndexOf('resync');
-    if (lastResync >= 0) {
-      const batch = queue.splice(0, lastResync + 1);
-      const resyncs = batch.filter((r): r is ResyncRequest => r.kind === 'resync');
-      const sources = sourcesInOrder(resyncs);
-      // A change made on the side the resync copies from is covered by it; one made on the other side would be
-      // overwritten, so it runs first. With both sources queued (the switch flipped), every change runs first.
-      const covered = sources.length === 1 ? (sources[0] === 'DPS' ? 'DPS_TO_NOMIS' : 'NOMIS_TO_DPS') : undefined;
-      for (const request of batch) {
-        if (request.kind !== 'alert') continue;
-        if (request.change.direction === covered) result.absorbed++;
-        else await runAlertSync(request);
-      }
-      // The switch flipped between the requests: one resync per source, the latest request's source last.
-      for (const source of sources) {
-        const group = resyncs.filter((r) => (r.source ?? 'NOMIS') === source);
-        await notifyWaiters(group, await runResync(group, source));
-      }
+  for (let step = queue.next(); step; step = queue.next()) {
+    if (step.kind === 'alert') {
+      await runAlertSync(run, step.request);
     } else {
-      const request = queue.shift() as AlertSyncRequest;
-      await runAlertSync(request);
+      for (const request of step.alertSyncsFirst) await runAlertSync(run, request);
+      for (const { source, requests } of step.resyncs)
+        await notifyWaiters(run, requests, await runResync(run, requests, source));
     }
 
     if (workflowInfo().continueAsNewSuggested && queue.length > 0) {
       await condition(allHandlersFinished);
+      // Continue-as-new keeps the run's search attributes.
       await continueAsNew<typeof prisonerSyncWorkflow>({
         prisonNumber,
-        requests: queue,
-        handledEventIds: [...handled].slice(-MAX_REMEMBERED_EVENT_IDS),
-        // Continue-as-new keeps the run's search attributes.
+        ...queue.carryOver(),
         searchAttributesSetAtStart: true,
       });
     }
   }
-  current = undefined;
+  run.current = undefined;
+  result.absorbed = queue.absorbed;
+  result.duplicatesIgnored = queue.duplicatesIgnored;
   setCurrentDetails(
     `done: ${result.passes.length} resync(s), ${result.alertSyncs.length} alert sync(s), ${result.absorbed} absorbed`,
   );
   await condition(allHandlersFinished);
   return result;
+}
 
-  async function runResync(requests: ResyncRequest[], source: ResyncSource): Promise<ResyncFinished> {
-    const reasons = requests.map((r) => r.reason);
-    const removedPrisonNumbers = [
-      ...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : []))),
-    ];
-    const workflowId = `resync-${prisonNumber}-${uuid4().slice(0, 8)}`;
-    current = `resync: ${reasons.join('; ')}`;
-    setCurrentDetails(current);
-    // A failed resync (e.g. NomisNotFound) stays visible as its own failed run; the queue goes on.
-    // Only a resync from NOMIS can put NOMIS's text back over a DPS user's edit that arrives meanwhile.
-    resyncRunning = source === 'NOMIS';
-    if (resyncRunning) {
-      // Edits queued behind it were made before it writes DPS, so it may overwrite them too. (A workflow task
-      // whose completion met a new signal is replayed with that signal already queued here, in place or not.)
-      for (let i = 0; i < queue.length; i++)
-        if (isDpsEdit(queue[i])) queue[i] = duringResync(queue[i] as AlertSyncRequest);
-    }
-    const args: [PrisonerResyncInput] = [
-      {
-        prisonNumber,
-        reasons,
-        removedPrisonNumbers,
-        ...(requests.some((r) => r.bookingsMovedAway) ? { bookingsMovedAway: true } : {}),
-      },
-    ];
-    try {
-      // A plain resync from NOMIS first runs in place, in this workflow: a bulk resync or a burst of prisoner
-      // events costs a few history events each instead of a child run. Only if that fails does the child run.
-      const inPlace = source === 'NOMIS' && requests.every((r) => r.inPlace) ? await resyncInPlace(args[0]) : undefined;
-      if (inPlace) {
-        inPlaceEndedAt = workflowInfo().historyLength;
-        firstTaskAfterInPlace = undefined;
-      } else {
-        current = `${workflowId}: ${reasons.join('; ')}`;
-        setCurrentDetails(current);
-      }
-      const pass =
-        inPlace ??
-        (source === 'DPS'
-          ? await executeChild(resyncFromDpsWorkflow, {
-              workflowId,
-              args,
-              staticSummary: `resync alerts of ${prisonNumber} from DPS to NOMIS: ${reasons.join('; ')}`,
-            })
-          : await executeChild(prisonerResyncWorkflow, {
-              workflowId,
-              args,
-              staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
-            }));
-      resyncRunning = false;
-      result.passes.push({ ...pass, source });
-      return { prisonNumber, ok: true, alertCount: pass.alertCount };
-    } catch (err) {
-      resyncRunning = false;
-      if (!(err instanceof ChildWorkflowFailure)) throw err;
-      const failure = describeFailure(err);
-      result.failedResyncs.push({ workflowId, ...failure });
-      log.warn('resync failed', { prisonNumber, workflowId, ...failure });
-      return {
-        prisonNumber,
-        ok: false,
-        failure: failure.type ? `${failure.type}: ${failure.message}` : failure.message,
-        ...(failure.type ? { failureType: failure.type } : {}),
-      };
-    }
-  }
+function showCurrent(run: QueueRun, current: string): void {
+  run.current = current;
+  setCurrentDetails(current);
+}
 
-  /** Tells each waiting batch how its resync ended; a batch that has gone away no longer needs to know. */
-  async function notifyWaiters(requests: ResyncRequest[], finished: ResyncFinished): Promise<void> {
-    const waiters = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
-    // Requests marked inPlace are from since the waiter is told by a local activity (see reportResyncFinished).
-    const byLocalActivity = requests.every((r) => r.inPlace);
-    for (const workflowId of waiters) {
-      const eventIds = requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : []));
-      if (byLocalActivity) {
-        await report.reportResyncFinished.executeWithOptions(
-          { ...LOCAL_TEMPORAL_REQUEST, summary: `tell ${workflowId} the resync of ${prisonNumber} ended` },
-          [{ workflowId, finished: { ...finished, eventIds } }],
-        );
-        continue;
-      }
-      try {
-        await getExternalWorkflowHandle(workflowId).signal(resyncFinishedSignal, { ...finished, eventIds });
-      } catch (err) {
-        log.warn('could not report a resync to the workflow that asked for it', {
-          prisonNumber,
-          workflowId,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    }
-  }
-
-  async function runAlertSync(request: AlertSyncRequest): Promise<void> {
-    const { change } = request;
-    if (change.direction === 'DPS_TO_NOMIS' && change.action !== 'DELETED' && deleteQueuedFor(change.dpsAlertId)) {
-      // The user deleted the alert after changing it: the delete, which runs later, is their last word.
-      result.alertSyncs.push({ reason: request.reason, workflowId: '-', outcome: 'superseded' });
-      return;
-    }
-    if (change.direction === 'DPS_TO_NOMIS' && change.action === 'DELETED') {
-      // Earlier changes of the alert put back to wait for it (it was gone already) are answered by this delete.
-      for (let i = queue.length - 1; i >= 0; i--) {
-        const waiting = queue[i];
-        if (waiting?.kind !== 'alert' || waiting.change.direction !== 'DPS_TO_NOMIS') continue;
-        if (waiting.change.dpsAlertId !== change.dpsAlertId || waiting.change.action === 'DELETED') continue;
-        queue.splice(i, 1);
-        result.alertSyncs.push({ reason: waiting.reason, workflowId: '-', outcome: 'superseded' });
-      }
-    }
-    const alertKey =
-      change.direction === 'NOMIS_TO_DPS'
-        ? `nomis-${change.bookingId}-${change.alertSeq}`
-        : `dps-${change.dpsAlertId.slice(0, 8)}`;
-    const workflowId = alertSyncWorkflowId(
+async function runResync(run: QueueRun, requests: ResyncRequest[], source: ResyncSource): Promise<ResyncFinished> {
+  const { prisonNumber, result } = run;
+  const reasons = requests.map((r) => r.reason);
+  const removedPrisonNumbers = [
+    ...new Set(requests.flatMap((r) => (r.removedPrisonNumber ? [r.removedPrisonNumber] : []))),
+  ];
+  const workflowId = `resync-${prisonNumber}-${uuid4().slice(0, 8)}`;
+  showCurrent(run, `resync: ${reasons.join('; ')}`);
+  // A failed resync (e.g. NomisNotFound) stays visible as its own failed run; the queue goes on.
+  run.resyncFromNomisRunning = source === 'NOMIS';
+  // (A workflow task whose completion met a new signal is replayed with that signal already queued here.)
+  if (run.resyncFromNomisRunning) run.queue.resyncFromNomisStarted();
+  const args: [PrisonerResyncInput] = [
+    {
       prisonNumber,
-      `${alertKey}-${change.action.toLowerCase()}`,
-      uuid4().slice(0, 8),
-    );
-    const finalAttempt = (request.deferrals ?? 0) >= MAX_MAPPING_DEFERRALS;
-    current = `${workflowId}: ${request.reason}`;
-    setCurrentDetails(current);
-    const options = { workflowId, staticSummary: `${request.reason} (${prisonNumber})` };
+      reasons,
+      removedPrisonNumbers,
+      ...(requests.some((r) => r.bookingsMovedAway) ? { bookingsMovedAway: true } : {}),
+    },
+  ];
+  try {
+    // A plain resync from NOMIS first runs in place, in this workflow: a bulk resync or a burst of prisoner
+    // events costs a few history events each instead of a child run. Only if that fails does the child run.
+    const inPlace = source === 'NOMIS' && requests.every((r) => r.inPlace) ? await resyncInPlace(args[0]) : undefined;
+    if (inPlace) run.inPlace.ended(workflowInfo().historyLength);
+    else showCurrent(run, `${workflowId}: ${reasons.join('; ')}`);
+    const pass =
+      inPlace ??
+      (source === 'DPS'
+        ? await executeChild(resyncFromDpsWorkflow, {
+            workflowId,
+            args,
+            staticSummary: `resync alerts of ${prisonNumber} from DPS to NOMIS: ${reasons.join('; ')}`,
+          })
+        : await executeChild(prisonerResyncWorkflow, {
+            workflowId,
+            args,
+            staticSummary: `resync alerts of ${prisonNumber}: ${reasons.join('; ')}`,
+          }));
+    run.resyncFromNomisRunning = false;
+    result.passes.push({ ...pass, source });
+    return { prisonNumber, ok: true, alertCount: pass.alertCount };
+  } catch (err) {
+    run.resyncFromNomisRunning = false;
+    if (!(err instanceof ChildWorkflowFailure)) throw err;
+    const failure = describeFailure(err);
+    result.failedResyncs.push({ workflowId, ...failure });
+    log.warn('resync failed', { prisonNumber, workflowId, ...failure });
+    return {
+      prisonNumber,
+      ok: false,
+      failure: failure.type ? `${failure.type}: ${failure.message}` : failure.message,
+      ...(failure.type ? { failureType: failure.type } : {}),
+    };
+  }
+}
+
+/** Tells each waiting batch how its resync ended; a batch that has gone away no longer needs to know. */
+async function notifyWaiters(run: QueueRun, requests: ResyncRequest[], finished: ResyncFinished): Promise<void> {
+  const { prisonNumber } = run;
+  const waiters = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
+  // Requests marked inPlace are from since the waiter is told by a local activity (see reportResyncFinished).
+  const byLocalActivity = requests.every((r) => r.inPlace);
+  for (const workflowId of waiters) {
+    const eventIds = requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : []));
+    if (byLocalActivity) {
+      await report.reportResyncFinished.executeWithOptions(
+        { ...LOCAL_TEMPORAL_REQUEST, summary: `tell ${workflowId} the resync of ${prisonNumber} ended` },
+        [{ workflowId, finished: { ...finished, eventIds } }],
+      );
+      continue;
+    }
     try {
-      const outcome =
-        change.direction === 'NOMIS_TO_DPS'
-          ? await executeChild(nomisAlertToDpsWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] })
-          : await executeChild(dpsAlertToNomisWorkflow, {
-              ...options,
-              args: [{ prisonNumber, change, finalAttempt, ...(request.duringResync ? { duringResync: true } : {}) }],
-            });
-      result.alertSyncs.push({ reason: request.reason, workflowId, outcome: outcome.outcome });
-      if (outcome.outcome === 'mapping-missing' || outcome.outcome === 'source-missing') {
-        // Out of order: its create (or the user's delete) may be queued behind it. Put it back and give that
-        // time to land.
-        queue.push({ ...request, deferrals: (request.deferrals ?? 0) + 1 });
-        if (queue.length === 1) await sleep(DEFERRAL_DELAY);
-      }
+      await getExternalWorkflowHandle(workflowId).signal(resyncFinishedSignal, { ...finished, eventIds });
     } catch (err) {
-      if (!(err instanceof ChildWorkflowFailure)) throw err;
-      result.alertSyncs.push({ reason: request.reason, workflowId, outcome: 'failed', failure: describeFailure(err) });
-      log.warn('alert sync failed', { prisonNumber, workflowId, ...describeFailure(err) });
-      // The failed run shows what was not applied; a resync behind it brings both systems back in step.
-      if (patched(RESYNC_AFTER_FAILED_ALERT_SYNC)) {
-        // From the side switched on now: from NOMIS in ADR002's end state would undo DPS users' changes.
-        const source = patched(RECOVERY_RESYNC_FOLLOWS_SWITCH) ? await switches.resyncSourceInForce() : 'NOMIS';
-        queue.push({
-          kind: 'resync',
-          reason: `bring back in step after failed ${workflowId}`,
-          ...(source === 'DPS' ? { source } : {}),
-        });
-      }
+      log.warn('could not report a resync to the workflow that asked for it', {
+        prisonNumber,
+        workflowId,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
-
-  function deleteQueuedFor(dpsAlertId: string): boolean {
-    return queue.some(
-      (r) =>
-        r.kind === 'alert' &&
-        r.change.direction === 'DPS_TO_NOMIS' &&
-        r.change.action === 'DELETED' &&
-        r.change.dpsAlertId === dpsAlertId,
-    );
-  }
 }
 
-function isDpsEdit(request: SyncRequest | undefined): request is AlertSyncRequest {
-  return (
-    request?.kind === 'alert' && request.change.direction === 'DPS_TO_NOMIS' && request.change.action === 'UPDATED'
+async function runAlertSync(run: QueueRun, request: AlertSyncRequest): Promise<void> {
+  const { prisonNumber, queue, result } = run;
+  const { change } = request;
+  const { runIt, superseded } = queue.supersededBy(request);
+  for (const { reason } of superseded) result.alertSyncs.push({ reason, workflowId: '-', outcome: 'superseded' });
+  if (!runIt) return;
+  const alertKey =
+    change.direction === 'NOMIS_TO_DPS'
+      ? `nomis-${change.bookingId}-${change.alertSeq}`
+      : `dps-${change.dpsAlertId.slice(0, 8)}`;
+  const workflowId = alertSyncWorkflowId(
+    prisonNumber,
+    `${alertKey}-${change.action.toLowerCase()}`,
+    uuid4().slice(0, 8),
   );
-}
-
-function duringResync(request: AlertSyncRequest): AlertSyncRequest {
-  return { ...request, duringResync: true };
-}
-
-/** Each source the requests ask for once, ordered so that the latest request's source comes last. */
-export function sourcesInOrder(requests: ResyncRequest[]): ResyncSource[] {
-  const last = new Map<ResyncSource, number>();
-  requests.forEach((r, i) => last.set(r.source ?? 'NOMIS', i));
-  return [...last.entries()].sort((a, b) => a[1] - b[1]).map(([source]) => source);
+  const finalAttempt = (request.deferrals ?? 0) >= MAX_MAPPING_DEFERRALS;
+  showCurrent(run, `${workflowId}: ${request.reason}`);
+  const options = { workflowId, staticSummary: `${request.reason} (${prisonNumber})` };
+  try {
+    const outcome =
+      change.direction === 'NOMIS_TO_DPS'
+        ? await executeChild(nomisAlertToDpsWorkflow, { ...options, args: [{ prisonNumber, change, finalAttempt }] })
+        : await executeChild(dpsAlertToNomisWorkflow, {
+            ...options,
+            args: [{ prisonNumber, change, finalAttempt, ...(request.duringResync ? { duringResync: true } : {}) }],
+          });
+    result.alertSyncs.push({ reason: request.reason, workflowId, outcome: outcome.outcome });
+    // Out of order: its create (or the user's delete) may be queued behind it. Put it back and give that time.
+    if (outcome.outcome === 'mapping-missing' || outcome.outcome === 'source-missing') {
+      if (queue.defer(request)) await sleep(DEFERRAL_DELAY);
+    }
+  } catch (err) {
+    if (!(err instanceof ChildWorkflowFailure)) throw err;
+    result.alertSyncs.push({ reason: request.reason, workflowId, outcome: 'failed', failure: describeFailure(err) });
+    log.warn('alert sync failed', { prisonNumber, workflowId, ...describeFailure(err) });
+    // The failed run shows what was not applied; a resync behind it brings both systems back in step.
+    if (patched(RESYNC_AFTER_FAILED_ALERT_SYNC)) {
+      // From the side switched on now: from NOMIS in ADR002's end state would undo DPS users' changes.
+      const source = patched(RECOVERY_RESYNC_FOLLOWS_SWITCH) ? await switches.resyncSourceInForce() : 'NOMIS';
+      queue.queueResync(`bring back in step after failed ${workflowId}`, source);
+    }
+  }
 }
 
 /** That resync copies from the source switched on (older runs always resynced from NOMIS). */

@@ -4,7 +4,7 @@ import type { DpsAlert, NomisAlert } from '../../common/contract';
 import type { SyncSwitches } from '../../common/sync-switches';
 import { describeSwitches, isOneWayDpsToNomis, parseSwitchAssignments } from '../../common/sync-switches';
 import { unsyncedNomisChanges } from '../../common/unsynced-nomis-changes';
-import { sourcesInOrder } from '../../workflows/prisoner-sync';
+import { sourcesInOrder } from '../../workflows/prisoner-queue';
 
 describe('operator switch assignments', () => {
   test('names and values as operators type them', () => {

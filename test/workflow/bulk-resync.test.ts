@@ -1,0 +1,78 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../../adapters/db';
+import type { NomisApiClient } from '../../adapters/nomis';
+import { createBulkResyncActivities } from '../../activities/bulk-resync';
+import type { BulkResyncOutcomeRow } from '../../workflows/messages';
+import { bulkResyncWorkflow } from '../../workflows/bulk-resync';
+import { startTestEnvironment, withWorker } from './env';
+import { FakeSides, nomisAlert } from './fake-sides';
+
+// A bulk resync as workflows, on the time-skipping test server: the batch, the real prisoner workflows it queues
+// resyncs on (in place, steps mocked), their reports back, and a failure's way from a prisoner's child run to the
+// batch's report. (A prisoner closed without reporting: BulkWindow's unit test and the e2e bulk-resync test.)
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTestEnvironment();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Dependencies these tests never reach: a call fails loudly instead of touching a real system. */
+function unused<T extends object>(name: string): T {
+  return new Proxy({} as T, {
+    get: (_target, property) => {
+      throw new Error(`${name}.${String(property)} is not part of a workflow test`);
+    },
+  });
+}
+
+test('a batch resyncs every prisoner through their own workflow, window by window, and reports the one that failed with its reason', async () => {
+  const prisoners = ['W0001WF', 'W0002WF', 'W0003WF', 'W0004WF', 'W0005WF', 'W0006WF'];
+  const failing = 'W0003WF';
+  const sides = new FakeSides('W0001WF');
+  sides.addNomisAlert(nomisAlert(2001, 1));
+  const defaults = sides.activities();
+  const real = createBulkResyncActivities({
+    db: unused<Db>('db'),
+    nomis: unused<NomisApiClient>('nomis'),
+    temporal: env.client,
+  });
+  const windows: string[][] = [];
+  const recorded: BulkResyncOutcomeRow[] = [];
+  const activities = sides.activities({
+    findDoneInEarlierRuns: async () => [],
+    requestBatchResyncs: async (input) => {
+      windows.push(input.prisonNumbers);
+      return real.requestBatchResyncs(input);
+    },
+    reportResyncFinished: real.reportResyncFinished,
+    findClosedPrisonerSyncs: real.findClosedPrisonerSyncs,
+    recordBatchOutcomes: async ({ outcomes }) => void recorded.push(...outcomes),
+    getCurrentBookingAlerts: async (input) => {
+      if (input.prisonNumber === failing)
+        throw ApplicationFailure.nonRetryable(`${failing} not found`, 'NomisNotFound');
+      return defaults.getCurrentBookingAlerts!(input);
+    },
+  });
+
+  const report = await withWorker(env, activities, async (taskQueue) => {
+    const batch = await env.client.workflow.start(bulkResyncWorkflow, {
+      taskQueue,
+      workflowId: 'bulk-resync-workflow-test',
+      args: [{ batchId: 'workflow-test', prisonNumbers: prisoners, concurrency: 2, ratePerSecond: 100 }],
+    });
+    return batch.result();
+  });
+
+  expect(report).toMatchObject({ total: 6, skipped: 0, done: 5, failed: 1 });
+  expect(report.failures).toEqual([{ prisonNumber: failing, reason: expect.stringMatching(/^NomisNotFound: /) }]);
+  expect(recorded.map((r) => `${r.prisonNumber} ${r.status}`).sort()).toEqual(
+    prisoners.map((p) => `${p} ${p === failing ? 'FAILED' : 'DONE'}`),
+  );
+  // Never more than the window (2) asked for at once, every prisoner asked for once.
+  expect(windows.every((w) => w.length <= 2)).toBe(true);
+  expect(windows.flat().sort()).toEqual(prisoners);
+});

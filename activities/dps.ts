@@ -4,7 +4,7 @@ import type { Db } from '../adapters/db';
 import { findMappingByDpsAlertId, findUnmappedDpsAlertIds } from '../adapters/db';
 import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { DpsAlert, NomisAlert, ResyncAlert, ResyncResponse } from '../common/contract';
-import { dpsCreateFromNomis, dpsUpdateFromNomis } from './alert-fields';
+import { dpsCreateFromNomis, dpsUpdateFromNomis } from '../common/alert-fields';
 import { ApiError } from '../adapters/http';
 import { classified, orNullIfGone, toActivityFailure } from './failures';
 import type { SyncSwitches } from '../common/sync-switches';

@@ -6,7 +6,7 @@ import type { DpsAlert, NomisAlert, ResynchroniseNomisAlertsResponse } from '../
 import { SYNC_AUDIT_MODULE } from '../common/contract';
 import type { UnsyncedNomisChange } from '../common/unsynced-nomis-changes';
 import { unsyncedChangeKey, unsyncedNomisChanges } from '../common/unsynced-nomis-changes';
-import { nomisCreateFromDps, nomisUpdateFromDps } from './alert-fields';
+import { nomisCreateFromDps, nomisUpdateFromDps } from '../common/alert-fields';
 import { classified, orNullIfGone } from './failures';
 import type { SyncSwitches } from '../common/sync-switches';
 

@@ -18,7 +18,7 @@ import { AesGcmPayloadCodec, isEncrypted } from '../adapters/payload-codec';
 import { readInvariantViolations } from '../adapters/sync-check';
 import { connectClient, dataConverter } from '../adapters/temporal';
 import { renderProgress, startOrAttachBatch, watchBatch } from '../clients/bulk-batch';
-import { toResyncAlert } from '../common/alerts';
+import { toResyncAlert } from '../common/alert-fields';
 import type { Config } from '../common/config';
 import { parseCommandLine, positiveNumber, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';

@@ -1,52 +1,5 @@
-import type { DpsAlert, NomisAlert, ResyncAlert } from './contract';
+import type { DpsAlert, NomisAlert } from './contract';
 import { SYNC_AUDIT_MODULE } from './sync-audit';
-
-/** A NOMIS alert as DPS's resync endpoint takes it (contract §3 -> §4). Pure: used inside workflows. */
-export function toResyncAlert(alert: NomisAlert): ResyncAlert {
-  return {
-    offenderBookId: alert.bookingId,
-    alertSeq: alert.alertSequence,
-    alertCode: alert.alertCode.code,
-    description: alert.comment ?? null,
-    authorisedBy: alert.authorisedBy ?? null,
-    activeFrom: alert.date,
-    activeTo: alert.expiryDate ?? null,
-    isActive: alert.isActive,
-    createdAt: alert.audit.createDatetime,
-    createdBy: alert.audit.createUsername,
-    // NOMIS holds no display names; the username is what its screens show.
-    createdByDisplayName: alert.audit.createUsername,
-    lastModifiedAt: alert.audit.modifyDatetime ?? null,
-    lastModifiedBy: alert.audit.modifyUserId ?? null,
-    lastModifiedByDisplayName: alert.audit.modifyUserId ?? null,
-  };
-}
-
-/**
- * A DPS alert as DPS's resync endpoint takes it, under the NOMIS ids it was just given (the DPS-driven merge, which
- * gives the retained prisoner the removed one's alerts in DPS too). Pure: used inside workflows.
- */
-export function dpsAlertAsResyncAlert(
-  alert: DpsAlert,
-  nomis: { bookingId: number; alertSequence: number },
-): ResyncAlert {
-  return {
-    offenderBookId: nomis.bookingId,
-    alertSeq: nomis.alertSequence,
-    alertCode: alert.alertCode.code,
-    description: alert.description ?? null,
-    authorisedBy: alert.authorisedBy ?? null,
-    activeFrom: alert.activeFrom,
-    activeTo: alert.activeTo ?? null,
-    isActive: alert.isActive,
-    createdAt: alert.createdAt,
-    createdBy: alert.createdBy,
-    createdByDisplayName: alert.createdByDisplayName,
-    lastModifiedAt: alert.lastModifiedAt ?? null,
-    lastModifiedBy: alert.lastModifiedBy ?? null,
-    lastModifiedByDisplayName: alert.lastModifiedByDisplayName ?? null,
-  };
-}
 
 /**
  * A merge from DPS (ADR004's future): the retained prisoner keeps every alert of theirs and gains each of the

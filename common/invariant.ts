@@ -1,4 +1,5 @@
 import type { DpsAlert, NomisAlert } from './contract';
+import { alertDifferences } from './alert-fields';
 
 /** A mapping row as the invariant needs it. */
 export interface MappingPair {
@@ -60,17 +61,4 @@ export function findInvariantViolations(
     );
   }
   return problems;
-}
-
-/** The synced fields (contract §6) in which a NOMIS alert and its DPS copy differ: [field, NOMIS, DPS]. */
-export function alertDifferences(nomis: NomisAlert, dps: DpsAlert): Array<[string, unknown, unknown]> {
-  const fields: Array<[string, unknown, unknown]> = [
-    ['alertCode', nomis.alertCode.code, dps.alertCode.code],
-    ['activeFrom', nomis.date, dps.activeFrom],
-    ['activeTo', nomis.expiryDate ?? null, dps.activeTo ?? null],
-    ['isActive', nomis.isActive, dps.isActive],
-    ['description', nomis.comment ?? null, dps.description ?? null],
-    ['authorisedBy', nomis.authorisedBy ?? null, dps.authorisedBy ?? null],
-  ];
-  return fields.filter(([, a, b]) => a !== b);
 }

@@ -1,6 +1,6 @@
 import { lastWrittenBySync, sameAlert } from './alerts';
 import type { DpsAlert, NomisAlert } from './contract';
-import { alertDifferences } from './invariant';
+import { alertDifferences } from './alert-fields';
 
 // What a resync from DPS would override on NOMIS's side that NOMIS users did and the sync has not copied to DPS
 // yet (their events still on the way): it copies these first, so that the replace loses none of them. Pure, so

@@ -9,7 +9,7 @@ import {
 import type { SyncActivities } from '../activities';
 import type { MappingView } from '../activities/mappings';
 import { lastWrittenBySync, sameAlert } from '../common/alerts';
-import { alertDifferences } from '../common/invariant';
+import { alertDifferences } from '../common/alert-fields';
 import { ALERT_API_ACTIVITY, DATABASE_ACTIVITY } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UnsyncedDpsAlert } from '../activities/dps';
-import { toResyncAlert } from '../common/alerts';
+import { toResyncAlert } from '../common/alert-fields';
 import { alertSyncWorkflowId } from '../common/ids';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';

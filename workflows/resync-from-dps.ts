@@ -12,7 +12,8 @@ import {
 import type { SyncActivities } from '../activities';
 import type { UnsyncedNomisChange } from '../common/unsynced-nomis-changes';
 import { unsyncedChangeKey } from '../common/unsynced-nomis-changes';
-import { dpsAlertAsResyncAlert, mergedDpsAlerts } from '../common/alerts';
+import { dpsAlertAsResyncAlert } from '../common/alert-fields';
+import { mergedDpsAlerts } from '../common/alerts';
 import { alertSyncWorkflowId } from '../common/ids';
 import {
   DPS_READ_ACTIVITY,

@@ -27,6 +27,38 @@ export async function startUnitSimulators(): Promise<{ sims: Simulators; control
 }
 
 /**
+ * Simulators for a test file: started before its tests, reset before each, closed after. The getters give the
+ * running ones, with simulatorRequests' helpers bound to them.
+ */
+export function useUnitSimulators() {
+  let sims: Simulators | undefined;
+  let control: SimulatorControl | undefined;
+  const running = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the simulators are started in beforeAll: use them inside a test');
+    return value;
+  };
+  beforeAll(async () => {
+    ({ sims, control } = await startUnitSimulators());
+  });
+  afterAll(async () => {
+    await control?.close();
+    await sims?.close();
+  });
+  beforeEach(async () => {
+    await running(control).reset();
+  });
+  return {
+    get sims(): Simulators {
+      return running(sims);
+    },
+    get control(): SimulatorControl {
+      return running(control);
+    },
+    ...simulatorRequests(() => running(sims)),
+  };
+}
+
+/**
  * Requests on the wire, for the simulators started by a test file's beforeAll (hence `current`). Unlike the
  * product's JsonApiClient (adapters/http.ts), `call` never throws on a status and hands back the raw body and
  * headers, and sends whatever token it is told, missing or made up: those are what these tests look at.

@@ -1,46 +1,34 @@
 import { tokenResponseSchema } from '../../common/contract';
 import { startSimulators } from '../../simulators';
-import type { Simulators } from '../../simulators';
-import type { SimulatorControl } from '../../simulators/control-client';
-import { simulatorRequests, startUnitSimulators } from '../helpers/simulators';
+import { useUnitSimulators } from '../helpers/simulators';
 
 // HMPPS Auth (contract §2): tokens for the right credentials, and 401/403 from the APIs without them.
 
-let sims: Simulators;
-let control: SimulatorControl;
-const { call, tokenFor } = simulatorRequests(() => sims);
-
-beforeAll(async () => {
-  ({ sims, control } = await startUnitSimulators());
-});
-afterAll(async () => {
-  await control?.close();
-  await sims?.close();
-});
-beforeEach(async () => {
-  await control.reset();
-});
+const unit = useUnitSimulators();
+const { call, tokenFor } = unit;
 
 describe('auth (contract §2)', () => {
   test('client credentials give a bearer token; bad or missing credentials get 401', async () => {
-    const ok = await fetch(`${sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, {
+    const ok = await fetch(`${unit.sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from('alerts-sync:alerts-sync-secret').toString('base64')}` },
     });
     expect(ok.status).toBe(200);
     expect(tokenResponseSchema.parse(await ok.json())).toMatchObject({ token_type: 'bearer', expires_in: 1200 });
 
-    const wrong = await fetch(`${sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, {
+    const wrong = await fetch(`${unit.sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from('alerts-sync:nope').toString('base64')}` },
     });
     expect(wrong.status).toBe(401);
-    const missing = await fetch(`${sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, { method: 'POST' });
+    const missing = await fetch(`${unit.sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, {
+      method: 'POST',
+    });
     expect(missing.status).toBe(401);
   });
 
   test('APIs answer 401 without a valid token and 403 without the role', async () => {
-    await control.createPrisoner({ offenderNo: 'A1000AA', alerts: [{ alertCode: 'XA' }] });
+    await unit.control.createPrisoner({ offenderNo: 'A1000AA', alerts: [{ alertCode: 'XA' }] });
     const path = '/prisoners/A1000AA/alerts/to-migrate';
     expect((await call('nomis', 'GET', path, { token: null })).status).toBe(401);
     expect((await call('nomis', 'GET', path, { token: 'made-up' })).status).toBe(401);
@@ -50,7 +38,7 @@ describe('auth (contract §2)', () => {
     expect((await call('nomis', 'GET', path)).status).toBe(200);
 
     const token = await tokenFor();
-    await control.expireTokens();
+    await unit.control.expireTokens();
     expect((await call('nomis', 'GET', path, { token })).status).toBe(401);
   });
 

@@ -1,34 +1,20 @@
 import { dpsAlertEventSchema, dpsAlertSchema, resyncResponseSchema } from '../../common/contract';
-import type { Simulators } from '../../simulators';
-import type { SimulatorControl } from '../../simulators/control-client';
-import { message, resyncAlert, simulatorRequests, startUnitSimulators } from '../helpers/simulators';
+import { message, resyncAlert, useUnitSimulators } from '../helpers/simulators';
 
 // The DPS Alerts API (contract §4): idempotent resync, source from the header, the active flag from NOMIS.
 
-let sims: Simulators;
-let control: SimulatorControl;
-const { call, domainEvents } = simulatorRequests(() => sims);
-
-beforeAll(async () => {
-  ({ sims, control } = await startUnitSimulators());
-});
-afterAll(async () => {
-  await control?.close();
-  await sims?.close();
-});
-beforeEach(async () => {
-  await control.reset();
-});
+const unit = useUnitSimulators();
+const { call, domainEvents } = unit;
 
 describe('DPS (contract §4)', () => {
   test('resync replaces the alerts, keeps survivors with their history, and is idempotent', async () => {
-    const existing = await control.createDpsAlert('A3001AA', {
+    const existing = await unit.control.createDpsAlert('A3001AA', {
       alertCode: 'XA',
       activeFrom: '2024-01-10',
       createdBy: 'DPS_PERSON',
     });
-    const doomed = await control.createDpsAlert('A3001AA', { alertCode: 'HS', activeFrom: '2024-02-01' });
-    sims.events.clearRecent();
+    const doomed = await unit.control.createDpsAlert('A3001AA', { alertCode: 'HS', activeFrom: '2024-02-01' });
+    unit.sims.events.clearRecent();
 
     const body = [
       resyncAlert({ alertSeq: 1, alertCode: 'XA', description: 'updated text' }),
@@ -43,7 +29,7 @@ describe('DPS (contract §4)', () => {
     ]);
     expect(response[0]!.alertUuid).toBe(existing.alertUuid);
 
-    const alerts = await control.getDpsAlerts('A3001AA');
+    const alerts = await unit.control.getDpsAlerts('A3001AA');
     expect(alerts.map((a) => a.alertUuid).sort()).toEqual(response.map((r) => r.alertUuid).sort());
     const survivor = dpsAlertSchema.parse((await call('dps', 'GET', `/alerts/${existing.alertUuid}`)).body);
     expect(survivor).toMatchObject({
@@ -63,7 +49,7 @@ describe('DPS (contract §4)', () => {
       ],
     );
 
-    sims.events.clearRecent();
+    unit.sims.events.clearRecent();
     const again = await call('dps', 'POST', '/resync/A3001AA/alerts', { body });
     expect(resyncResponseSchema.parse(again.body)).toEqual(response);
     expect(domainEvents('A3001AA')).toEqual([]);
@@ -86,11 +72,11 @@ describe('DPS (contract §4)', () => {
     expect(bad.status).toBe(400);
     expect(message(bad.body)).toBe('[2].alertCode: Required');
     expect((await call('dps', 'POST', '/resync/A3002AA/alerts', { body: { not: 'a list' } })).status).toBe(400);
-    expect((await control.getDpsAlerts('A3002AA')).map((a) => a.alertUuid).sort()).toEqual(
+    expect((await unit.control.getDpsAlerts('A3002AA')).map((a) => a.alertUuid).sort()).toEqual(
       first.map((r) => r.alertUuid).sort(),
     );
     expect((await call('dps', 'POST', '/resync/A3002AA/alerts', { body: [] })).status).toBe(201);
-    expect(await control.getDpsAlerts('A3002AA')).toEqual([]);
+    expect(await unit.control.getDpsAlerts('A3002AA')).toEqual([]);
   });
 
   test('create, update and delete: source from the header, 409 duplicate, 404 when gone', async () => {
@@ -123,7 +109,7 @@ describe('DPS (contract §4)', () => {
       headers: { Source: 'NOMIS' },
     });
     expect(dpsAlertSchema.parse(updated.body)).toMatchObject({ isActive: false, lastModifiedBy: 'SYNC' });
-    const byDpsUser = await control.updateDpsAlert(alert.alertUuid, { description: 'edited in DPS' });
+    const byDpsUser = await unit.control.updateDpsAlert(alert.alertUuid, { description: 'edited in DPS' });
     expect(byDpsUser).toMatchObject({ description: 'edited in DPS', activeTo: '2024-02-01' });
 
     const path = `/alerts/${alert.alertUuid}`;
@@ -142,7 +128,7 @@ describe('DPS (contract §4)', () => {
       ['person.alert.updated', 'DPS'],
       ['person.alert.deleted', 'NOMIS'],
     ]);
-    expect(await control.getDpsAlerts('A3003AA')).toEqual([]);
+    expect(await unit.control.getDpsAlerts('A3003AA')).toEqual([]);
   });
 });
 

@@ -1,27 +1,13 @@
-import type { Simulators } from '../../simulators';
-import type { SimulatorControl } from '../../simulators/control-client';
-import { simulatorRequests, startUnitSimulators } from '../helpers/simulators';
+import { useUnitSimulators } from '../helpers/simulators';
 
 // Fault injection on the contract APIs, as the end-to-end tests drive it (simulators/faults.ts).
 
-let sims: Simulators;
-let control: SimulatorControl;
-const { call, tokenFor } = simulatorRequests(() => sims);
-
-beforeAll(async () => {
-  ({ sims, control } = await startUnitSimulators());
-});
-afterAll(async () => {
-  await control?.close();
-  await sims?.close();
-});
-beforeEach(async () => {
-  await control.reset();
-});
+const unit = useUnitSimulators();
+const { call, tokenFor } = unit;
 
 describe('fault injection', () => {
   test('status, times and Retry-After apply to API calls only, and are counted', async () => {
-    await control.setFaults([
+    await unit.control.setFaults([
       { api: 'dps', method: 'get', path: '^/prisoners/', status: 429, times: 2, retryAfterSeconds: 3 },
     ]);
     const path = '/prisoners/A4001AA/alerts';
@@ -32,7 +18,7 @@ describe('fault injection', () => {
     expect((await call('dps', 'GET', path)).status).toBe(200);
     // Other methods and paths, and the control API, are untouched.
     expect((await call('dps', 'POST', '/resync/A4001AA/alerts', { body: [] })).status).toBe(201);
-    expect((await control.state()).faults).toMatchObject({
+    expect((await unit.control.state()).faults).toMatchObject({
       rules: [{ fired: 2, remaining: 0 }],
       requests: { 'dps GET /prisoners/:prisonNumber/alerts': 3, 'dps POST /resync/:prisonNumber/alerts': 1 },
       faultsInjected: { 'dps GET /prisoners/:prisonNumber/alerts': 2 },
@@ -40,19 +26,19 @@ describe('fault injection', () => {
   });
 
   test('a rule without a status is a 503; auth can fail too', async () => {
-    await control.setFaults([{ api: 'auth' }]);
-    const response = await fetch(`${sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, {
+    await unit.control.setFaults([{ api: 'auth' }]);
+    const response = await fetch(`${unit.sims.urls.auth}/auth/oauth/token?grant_type=client_credentials`, {
       method: 'POST',
     });
     expect(response.status).toBe(503);
-    await control.clearFaults();
+    await unit.control.clearFaults();
     expect(await tokenFor()).toBeTruthy();
   });
 
   test('latency slows a call that then succeeds; hang never answers', async () => {
-    await control.createPrisoner({ offenderNo: 'A4002AA' });
+    await unit.control.createPrisoner({ offenderNo: 'A4002AA' });
     const token = await tokenFor();
-    await control.setFaults([
+    await unit.control.setFaults([
       { api: 'nomis', path: 'to-migrate', latencyMs: 300, status: 200 },
       { api: 'nomis', path: '/alerts/1$', hang: true },
     ]);
@@ -67,7 +53,7 @@ describe('fault injection', () => {
 
   test('an error rate is repeatable for a given seed', async () => {
     const run = async () => {
-      await control.setFaults([{ api: 'dps', errorRate: 0.5 }], 7);
+      await unit.control.setFaults([{ api: 'dps', errorRate: 0.5 }], 7);
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++) statuses.push((await call('dps', 'GET', '/prisoners/A4003AA/alerts')).status);
       return statuses;

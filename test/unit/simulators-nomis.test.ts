@@ -5,26 +5,12 @@ import {
   nomisAlertSchema,
   nomisAlertsToMigrateSchema,
 } from '../../common/contract';
-import type { Simulators } from '../../simulators';
-import type { SimulatorControl } from '../../simulators/control-client';
-import { message, simulatorRequests, startUnitSimulators } from '../helpers/simulators';
+import { message, useUnitSimulators } from '../helpers/simulators';
 
 // The NOMIS Prisoner API (contract §3) and NOMIS users' alert changes: shapes, status codes, audit, events.
 
-let sims: Simulators;
-let control: SimulatorControl;
-const { call } = simulatorRequests(() => sims);
-
-beforeAll(async () => {
-  ({ sims, control } = await startUnitSimulators());
-});
-afterAll(async () => {
-  await control?.close();
-  await sims?.close();
-});
-beforeEach(async () => {
-  await control.reset();
-});
+const unit = useUnitSimulators();
+const { call } = unit;
 
 describe('NOMIS (contract §3)', () => {
   test('active prisoner ids: pages by current booking, optionally one prison, without those with no booking', async () => {
@@ -34,11 +20,11 @@ describe('NOMIS (contract §3)', () => {
       ['A1003AA', 'MDI'],
       ['A1004AA', 'MDI'],
     ] as const) {
-      await control.createPrisoner({ offenderNo, prisonId });
+      await unit.control.createPrisoner({ offenderNo, prisonId });
     }
     // A1004AA's only booking goes to A1002AA: A1004AA is no longer in prison, A1002AA's current is now at MDI.
-    const { currentBookingId } = await control.getPrisoner('A1004AA');
-    await control.moveBooking({ bookingId: currentBookingId!, from: 'A1004AA', to: 'A1002AA' });
+    const { currentBookingId } = await unit.control.getPrisoner('A1004AA');
+    await unit.control.moveBooking({ bookingId: currentBookingId!, from: 'A1004AA', to: 'A1002AA' });
 
     const all = await call('nomis', 'GET', '/prisoners/ids/active?page=0&size=2');
     expect(all.status).toBe(200);
@@ -65,13 +51,13 @@ describe('NOMIS (contract §3)', () => {
 
   test('to-migrate: 404 for an unknown prisoner and for one without a booking', async () => {
     expect((await call('nomis', 'GET', '/prisoners/Z9999ZZ/alerts/to-migrate')).status).toBe(404);
-    const prisoner = await control.createPrisoner({ offenderNo: 'A1001AA' });
-    await control.moveBooking({ bookingId: prisoner.currentBookingId!, from: 'A1001AA', to: 'A1002AA' });
+    const prisoner = await unit.control.createPrisoner({ offenderNo: 'A1001AA' });
+    await unit.control.moveBooking({ bookingId: prisoner.currentBookingId!, from: 'A1001AA', to: 'A1002AA' });
     expect((await call('nomis', 'GET', '/prisoners/A1001AA/alerts/to-migrate')).status).toBe(404);
   });
 
   test('to-migrate: the current booking is latest, the others previous, with bookingSequence by recency', async () => {
-    await control.createPrisoner({
+    await unit.control.createPrisoner({
       offenderNo: 'A1003AA',
       previousBookings: [{ alerts: [{ alertCode: 'HS', date: '2020-01-01' }] }],
       alerts: [
@@ -96,7 +82,7 @@ describe('NOMIS (contract §3)', () => {
   });
 
   test('create, read, update and delete through the API are audited as the sync and publish events', async () => {
-    await control.createPrisoner({ offenderNo: 'A1004AA' });
+    await unit.control.createPrisoner({ offenderNo: 'A1004AA' });
     const created = await call('nomis', 'POST', '/prisoners/A1004AA/alerts', {
       body: { alertCode: 'XSA', date: '2024-06-01', isActive: true, comment: 'hit officer', createUsername: 'SYNC' },
     });
@@ -126,7 +112,7 @@ describe('NOMIS (contract §3)', () => {
     expect((await call('nomis', 'DELETE', path)).status).toBe(204);
     expect((await call('nomis', 'GET', path)).status).toBe(404);
 
-    const events = sims.events.recent({ topic: 'offenderEvents', key: 'A1004AA' }).map((e) => e.value);
+    const events = unit.sims.events.recent({ topic: 'offenderEvents', key: 'A1004AA' }).map((e) => e.value);
     expect(events.map((e) => nomisAlertEventSchema.parse(e))).toEqual([
       expect.objectContaining({ eventType: 'ALERT-INSERTED', bookingId, alertSeq: alertSequence, alertType: 'X' }),
       expect.objectContaining({ eventType: 'ALERT-UPDATED', alertCode: 'XSA' }),
@@ -137,7 +123,7 @@ describe('NOMIS (contract §3)', () => {
   });
 
   test('bad requests name the field; unknown prisoner and alert are 404', async () => {
-    await control.createPrisoner({ offenderNo: 'A1005AA' });
+    await unit.control.createPrisoner({ offenderNo: 'A1005AA' });
     const missing = await call('nomis', 'POST', '/prisoners/A1005AA/alerts', {
       body: { date: '2024-06-01', isActive: true, createUsername: 'SYNC' },
     });
@@ -164,12 +150,12 @@ describe('NOMIS (contract §3)', () => {
   });
 
   test('NOMIS users change alerts with audit module OIDALERT', async () => {
-    await control.createPrisoner({ offenderNo: 'A1006AA' });
-    const added = await control.addNomisAlert('A1006AA', { alertCode: 'HA', date: '2024-03-01' });
-    const updated = await control.updateNomisAlert(added.bookingId, added.alertSequence, { comment: 'reviewed' });
+    await unit.control.createPrisoner({ offenderNo: 'A1006AA' });
+    const added = await unit.control.addNomisAlert('A1006AA', { alertCode: 'HA', date: '2024-03-01' });
+    const updated = await unit.control.updateNomisAlert(added.bookingId, added.alertSequence, { comment: 'reviewed' });
     expect(updated).toMatchObject({ date: '2024-03-01', comment: 'reviewed', audit: { auditModuleName: 'OIDALERT' } });
-    await control.deleteNomisAlert(added.bookingId, added.alertSequence);
-    const events = sims.events.recent({ topic: 'offenderEvents', key: 'A1006AA' }).map((e) => e.value);
+    await unit.control.deleteNomisAlert(added.bookingId, added.alertSequence);
+    const events = unit.sims.events.recent({ topic: 'offenderEvents', key: 'A1006AA' }).map((e) => e.value);
     expect(events.map((e) => [e.eventType, e.auditModuleName])).toEqual([
       ['ALERT-INSERTED', 'OIDALERT'],
       ['ALERT-UPDATED', 'OIDALERT'],

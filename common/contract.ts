@@ -81,14 +81,10 @@ export type ResynchroniseNomisAlertsRequest = z.infer<typeof resynchroniseNomisA
 export const resynchroniseNomisAlertsResponseSchema = z.array(createNomisAlertResponseSchema);
 export type ResynchroniseNomisAlertsResponse = z.infer<typeof resynchroniseNomisAlertsResponseSchema>;
 
-export const updateNomisAlertRequestSchema = z.object({
-  date: localDate,
-  isActive: z.boolean(),
-  expiryDate: localDate.nullish(),
-  comment: z.string().nullish(),
-  authorisedBy: z.string().nullish(),
-  updateUsername: z.string().min(1),
-});
+/** The create request's fields but the code (a new code is a new alert), and who updated it. */
+export const updateNomisAlertRequestSchema = createNomisAlertRequestSchema
+  .omit({ alertCode: true, createUsername: true })
+  .extend({ updateUsername: z.string().min(1) });
 export type UpdateNomisAlertRequest = z.infer<typeof updateNomisAlertRequestSchema>;
 
 // ---- §4 DPS Alerts API ----

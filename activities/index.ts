@@ -7,7 +7,6 @@ import { createDpsActivities } from './dps';
 import { createMappingActivities } from './mappings';
 import { createNomisActivities } from './nomis';
 import { createReconciliationActivities } from './reconciliation';
-import { createStackCheckActivities } from './stack-check';
 import { createSwitchActivities } from './switches';
 import type { SyncSwitches } from '../common/sync-switches';
 
@@ -24,7 +23,6 @@ export interface ActivityDeps {
 /** Every activity the sync worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createStackCheckActivities(deps),
     ...createNomisActivities(deps),
     ...createDpsActivities(deps),
     ...createMappingActivities(deps),

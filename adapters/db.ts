@@ -4,6 +4,7 @@ import * as stackChecks from './migrations/001_stack_checks';
 import * as alertMappings from './migrations/002_alert_mappings';
 import * as bulkResyncItems from './migrations/003_bulk_resync_items';
 import * as syncSwitches from './migrations/004_sync_switches';
+import * as dropStackChecks from './migrations/005_drop_stack_checks';
 import type { RecordedSyncSwitches, SyncSwitches } from '../common/sync-switches';
 import { describeSwitches } from '../common/sync-switches';
 import type { BulkResyncOutcomeRow } from '../workflows/messages';
@@ -16,7 +17,8 @@ interface Migration {
   down: (knex: Knex) => Promise<void>;
 }
 
-const MIGRATIONS: Migration[] = [stackChecks, alertMappings, bulkResyncItems, syncSwitches];
+// 001's table is dropped by 005, but 001 stays: knex refuses a database whose applied migrations it cannot find.
+const MIGRATIONS: Migration[] = [stackChecks, alertMappings, bulkResyncItems, syncSwitches, dropStackChecks];
 
 // Migrations are imported, not globbed from disk, so they run the same under tsx, jest and a bundle.
 const migrationSource: Knex.MigrationSource<Migration> = {
@@ -34,33 +36,6 @@ export function createDb(url: string, pool: { min: number; max: number } = { min
 export async function migrateLatest(db: Db): Promise<string[]> {
   const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;
-}
-
-export interface StackCheckRow {
-  checkId: string;
-  requestedBy: string;
-  checkedAt: Date;
-}
-
-/** Idempotent: a retried insert of the same check id keeps the first row. */
-export async function recordStackCheck(
-  db: Db,
-  check: { checkId: string; requestedBy: string },
-): Promise<StackCheckRow> {
-  await db('stack_checks')
-    .insert({ check_id: check.checkId, requested_by: check.requestedBy })
-    .onConflict('check_id')
-    .ignore();
-  const row = await findStackCheck(db, check.checkId);
-  if (!row) throw new Error(`stack check ${check.checkId} vanished right after it was written`);
-  return row;
-}
-
-export async function findStackCheck(db: Db, checkId: string): Promise<StackCheckRow | undefined> {
-  const row = await db('stack_checks')
-    .where({ check_id: checkId })
-    .first<{ check_id: string; requested_by: string; checked_at: Date } | undefined>();
-  return row && { checkId: row.check_id, requestedBy: row.requested_by, checkedAt: row.checked_at };
 }
 
 // ---- alert mappings (contract §5) ----

@@ -1,9 +1,5 @@
 // Workflow ids carry the business key, so an operator can find a run by typing what they know.
 
-export function stackCheckWorkflowId(checkId: string): string {
-  return `stack-check-${checkId}`;
-}
-
 /** One id per prisoner: its syncs (resyncs and alert-level) run one at a time; later requests join it. */
 export function prisonerSyncWorkflowId(prisonNumber: string): string {
   return `prisoner-sync-${prisonNumber}`;

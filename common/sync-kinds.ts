@@ -1,6 +1,5 @@
 /** Values of the SyncKind search attribute, for filtering in the Web UI. */
 export const SyncKind = {
-  stackCheck: 'STACK_CHECK',
   resync: 'RESYNC',
   merge: 'MERGE',
   /** ADR004's future: NOMIS made to match DPS after a prisoner-level change (resync source DPS). */

@@ -1,4 +1,3 @@
-export * from './stack-check';
 export * from './prisoner-sync';
 export * from './prisoner-resync';
 export * from './alert-sync';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// Rows written by the stack-check workflow: proof that Kafka -> Temporal -> worker -> PostgreSQL works.
+// Rows the stack-check workflow (since removed) wrote; 005 drops the table. Kept: a database that applied it needs it.
 export const name = '001_stack_checks';
 
 export async function up(knex: Knex): Promise<void> {

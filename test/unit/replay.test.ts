@@ -21,7 +21,9 @@ test('there is a recorded history for every workflow type', () => {
   const recorded = new Set(
     histories.map((file) => load(file).events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
   );
-  const exported = Object.keys(workflows).filter((name) => name.endsWith('Workflow'));
+  const exported = Object.keys(workflows);
+  // The worker registers every export as a workflow type: a helper exported here could be started.
+  expect(exported.filter((name) => !name.endsWith('Workflow'))).toEqual([]);
   expect([...recorded].sort()).toEqual(exported.sort());
 });
 

@@ -7,14 +7,14 @@ import type { EncryptionKey } from '../common/config';
 // Temporal stores (inputs, results, signals, queries, failure details) is AES-256-GCM ciphertext. The whole
 // original Payload is encrypted, its metadata too, so not even the encoding of a value leaks.
 
-export const ENCRYPTED_ENCODING = 'binary/encrypted';
+const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-export class UnknownEncryptionKeyError extends Error {
+class UnknownEncryptionKeyError extends Error {
   override name = 'UnknownEncryptionKeyError';
 }
 

@@ -7,7 +7,7 @@ import { SYNC_TASK_QUEUE } from './task-queues';
 // Every setting comes from the environment with a default, so the same code runs the dev stack, the test
 // stack (other ports) and a deployment pointed at real services. Errors name the variable.
 
-export const DEFAULT_API_CLIENT_SECRET = 'alerts-sync-secret';
+const DEFAULT_API_CLIENT_SECRET = 'alerts-sync-secret';
 
 /** A number from the environment; `valid` says what is wrong with it, if anything, for the error message. */
 const number = (name: string, fallback: number, valid: (value: number) => string | undefined) =>

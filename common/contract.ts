@@ -186,7 +186,6 @@ export const nomisAlertEventSchema = z.object({
   alertCode: z.string().optional(),
   auditModuleName: z.string().nullish(),
 });
-export type NomisAlertEvent = z.infer<typeof nomisAlertEventSchema>;
 
 export const DOMAIN_EVENT = {
   merged: 'prison-offender-events.prisoner.merged',
@@ -244,10 +243,6 @@ export const dpsAlertEventSchema = z.object({
   }),
   personReference,
 });
-export type PrisonerMergedEvent = z.infer<typeof prisonerMergedEventSchema>;
-export type BookingMovedEvent = z.infer<typeof bookingMovedEventSchema>;
-export type PrisonerReceivedEvent = z.infer<typeof prisonerReceivedEventSchema>;
-export type DpsAlertEvent = z.infer<typeof dpsAlertEventSchema>;
 
 /** `received` reasons that trigger a resync (the real service's rule, plus READMISSION: harmless, idempotent). */
 export const RESYNC_RECEIVED_REASONS = ['NEW_ADMISSION', 'READMISSION', 'READMISSION_SWITCH_BOOKING'] as const;

@@ -48,7 +48,6 @@ export const setFaultsRequestSchema = z.union([
   z.array(faultRuleSchema),
   z.object({ rules: z.array(faultRuleSchema), seed: z.number().int().optional() }),
 ]);
-export type SetFaultsRequest = z.input<typeof setFaultsRequestSchema>;
 
 interface ActiveRule {
   rule: z.output<typeof faultRuleSchema>;

@@ -72,7 +72,7 @@ export function describeRequestIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-export function parseJson(request: SimRequest): unknown {
+function parseJson(request: SimRequest): unknown {
   if (request.rawBody.trim() === '') return undefined;
   try {
     return JSON.parse(request.rawBody) as unknown;

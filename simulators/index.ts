@@ -57,7 +57,7 @@ export interface Simulators {
   close(): Promise<void>;
 }
 
-export const DEFAULT_CLIENTS: Record<string, ClientCredentials> = {
+const DEFAULT_CLIENTS: Record<string, ClientCredentials> = {
   'alerts-sync': { secret: 'alerts-sync-secret', roles: [NOMIS_ROLE, DPS_ROLE] },
 };
 

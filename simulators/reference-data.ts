@@ -29,10 +29,6 @@ export const ALERT_CODES: readonly AlertCode[] = [
 
 const BY_CODE = new Map(ALERT_CODES.map((alertCode) => [alertCode.code, alertCode]));
 
-export function findAlertCode(code: string): AlertCode | undefined {
-  return BY_CODE.get(code);
-}
-
 export function requireAlertCode(code: string, field = 'alertCode'): AlertCode {
   const found = BY_CODE.get(code);
   if (!found) throw badRequest(`${field}: unknown alert code "${code}" (known: ${[...BY_CODE.keys()].join(', ')})`);

@@ -57,7 +57,7 @@ const NAMED_PRISONERS: CreatePrisonerRequest[] = [
   },
 ];
 
-export function demoPrisonNumber(index: number): string {
+function demoPrisonNumber(index: number): string {
   return `A${String(index).padStart(4, '0')}AA`;
 }
 

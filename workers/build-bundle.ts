@@ -11,7 +11,7 @@ import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './worker';
 // payload codec needs nothing here: codecs run outside the workflow sandbox.)
 
 /** Where the bundle goes unless WORKFLOW_BUNDLE_PATH or an argument says otherwise; dist/ is git-ignored. */
-export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
 
 /**
  * Writes the bundle of every workflow in workflows/ to `codePath`; fails if workflow code imports a Node module.

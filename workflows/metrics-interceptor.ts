@@ -15,7 +15,7 @@ import { ApplicationFailure, ContinueAsNew, TemporalFailure, isCancellation, met
  * Shown by the SDK's Prometheus exporter as `alerts_sync_workflows_total`, with the SDK's own `workflowType`,
  * `taskQueue` and `namespace` labels added to ours.
  */
-export const WORKFLOW_OUTCOMES_METRIC = 'alerts_sync_workflows';
+const WORKFLOW_OUTCOMES_METRIC = 'alerts_sync_workflows';
 
 class OutcomeInterceptor implements WorkflowInboundCallsInterceptor {
   async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {

@@ -1,5 +1,5 @@
 // The DPS simulator: state.ts (the alerts and their events) and api-routes.ts (the contract API).
 
-export { DpsState, isActiveOn } from './state';
+export { DpsState } from './state';
 export type { AlertSource } from './state';
 export { dpsApiRoutes } from './api-routes';

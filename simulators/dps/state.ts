@@ -38,7 +38,7 @@ interface AlertRecord {
   deactivated?: boolean;
 }
 
-export function isActiveOn(alert: { activeFrom: string; activeTo: string | null }, today = localDate()): boolean {
+function isActiveOn(alert: { activeFrom: string; activeTo: string | null }, today = localDate()): boolean {
   return alert.activeFrom <= today && (alert.activeTo === null || alert.activeTo > today);
 }
 

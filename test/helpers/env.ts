@@ -1,7 +1,7 @@
 // The test suite runs its own stack on its own ports and state folder, beside any running dev stack.
 // STACK_EXTERNAL=1 reuses whatever stack the environment points at instead (for debugging a live stack).
 // STACK_TEMPORAL=server runs the whole suite on the full Temporal server instead of the dev server.
-export const TEST_STACK_ENV: Record<string, string> = {
+const TEST_STACK_ENV: Record<string, string> = {
   STACK_DIR: '.stack/test',
   TEMPORAL_PORT: '17233',
   TEMPORAL_UI_PORT: '18233',

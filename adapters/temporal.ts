@@ -18,7 +18,7 @@ import { readSetting } from './setting-files';
 // or reads history without the keys.
 
 /** Options for Connection.connect and NativeConnection.connect alike: connect with connectTemporal or connectWorker. */
-export function temporalConnectionOptions(config: Config): {
+function temporalConnectionOptions(config: Config): {
   address: string;
   apiKey?: string;
   tls: TLSConfig | boolean;

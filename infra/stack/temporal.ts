@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConnectionOptions } from '@temporalio/client';
-import { Connection } from '@temporalio/client';
-import { temporalConnectionOptions } from '../../adapters/temporal';
+import type { Connection, ConnectionOptions } from '@temporalio/client';
+import { connectTemporal } from '../../adapters/temporal';
 import type { Config } from '../../common/config';
 import { PRISON_NUMBER, SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import type { ServiceSpec } from '../processes';
@@ -179,7 +178,7 @@ async function withStackConnection<T>(
   settings: TemporalServerSettings,
   use: (connection: Connection) => Promise<T>,
 ): Promise<T> {
-  const connection = await Connection.connect({ ...stackConnectionOptions(config, settings), connectTimeout: 2000 });
+  const connection = await connectTemporal(config, { ...stackTlsFallback(config, settings), connectTimeout: 2000 });
   try {
     return await use(connection);
   } finally {
@@ -188,18 +187,13 @@ async function withStackConnection<T>(
 }
 
 /**
- * The product's own connection settings (TEMPORAL_TLS*, TEMPORAL_API_KEY). When the stack serves TLS and those are
- * unset, its own checks use the stack's certificates, so `up` works before the environment is set for the workers.
+ * The product's own connection settings (TEMPORAL_TLS*, TEMPORAL_API_KEY) stand. When the stack serves TLS and those
+ * are unset, its own checks use the stack's certificates, so `up` works before the environment is set for the workers.
  */
-function stackConnectionOptions(
-  config: Config,
-  settings: TemporalServerSettings,
-): Pick<ConnectionOptions, 'address' | 'tls' | 'apiKey'> {
-  const options = temporalConnectionOptions(config);
+function stackTlsFallback(config: Config, settings: TemporalServerSettings): Pick<ConnectionOptions, 'tls'> {
   const tls = settings.kind === 'server' ? settings.tls : undefined;
-  if (!tls || config.temporal.tls.enabled) return options;
+  if (!tls || config.temporal.tls.enabled) return {};
   return {
-    ...options,
     tls: {
       serverNameOverride: tls.serverName,
       serverRootCACertificate: fs.readFileSync(tls.caFile),

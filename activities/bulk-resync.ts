@@ -15,6 +15,7 @@ import type { ResyncSource, SyncSwitches } from '../common/sync-switches';
 /** How many signal-with-starts one activity has in flight at once. */
 const REQUESTS_IN_FLIGHT = 20;
 
+// Longer than 80 lines as a whole: a factory of several activities sharing its dependencies, each one short.
 export function createBulkResyncActivities(deps: {
   db: Db;
   nomis: NomisApiClient;

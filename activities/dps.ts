@@ -35,6 +35,7 @@ async function readBeforeWrite<T>(read: () => Promise<T>): Promise<T> {
 }
 const READ_BEFORE_WRITE_TRIES = 3;
 
+// Longer than 80 lines as a whole: a factory of several activities sharing its dependencies, each one short.
 export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; switches?: () => Promise<SyncSwitches> }) {
   /** Unmapped DPS alerts that are not already among NOMIS's (a resync's own alerts before their mappings). */
   async function unsyncedDpsAlerts(prisonNumber: string, nomisAlerts: ResyncAlert[]): Promise<UnsyncedDpsAlert[]> {

@@ -12,6 +12,7 @@ import type { SyncSwitches } from '../common/sync-switches';
 
 const signal = () => Context.current().cancellationSignal;
 
+// Longer than 80 lines as a whole: a factory of several activities sharing its dependencies, each one short.
 export function createNomisActivities(deps: { nomis: NomisApiClient; db: Db; switches?: () => Promise<SyncSwitches> }) {
   /** NOMIS users' changes to the prisoner that DPS (`dpsAlerts`) does not have yet: reads NOMIS and the mappings. */
   async function nomisChangesNotInDps(prisonNumber: string, dpsAlerts: DpsAlert[]): Promise<UnsyncedNomisChange[]> {

@@ -233,6 +233,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+// Over 80 lines: one line per setting, read top to bottom in the order of the README's table; split, it would
+// hide which setting a problem came from.
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

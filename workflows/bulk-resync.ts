@@ -22,6 +22,8 @@ import { BulkWindow } from './bulk-window';
 import { bulkResyncProgressQuery, resyncFinishedSignal } from './messages';
 import type { ResyncSource } from '../common/sync-switches';
 
+// Proxies are named for the system each call reaches and its retry class (common/retry-policies.ts), not for the
+// activity file: these three are all in activities/bulk-resync.ts.
 const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 const temporal = proxyActivities<SyncActivities>(TEMPORAL_REQUEST_ACTIVITY);

@@ -4,6 +4,7 @@ import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { NomisApiClient } from '../adapters/nomis';
 import { createBulkResyncActivities } from './bulk-resync';
 import { createDpsActivities } from './dps';
+import { createInPlaceResyncActivities } from './in-place-resync';
 import { createMappingActivities } from './mappings';
 import { createNomisActivities } from './nomis';
 import { createReconciliationActivities } from './reconciliation';
@@ -22,11 +23,15 @@ export interface ActivityDeps {
 
 /** Every activity the sync worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  const steps = {
     ...createNomisActivities(deps),
     ...createDpsActivities(deps),
     ...createMappingActivities(deps),
     ...createBulkResyncActivities(deps),
+  };
+  return {
+    ...steps,
+    ...createInPlaceResyncActivities(steps),
     ...createReconciliationActivities(deps),
     ...createSwitchActivities(deps),
   };

@@ -112,7 +112,7 @@ export function requestSync(
 }
 
 function markInPlace(request: SyncRequest): SyncRequest {
-  return request.kind === 'resync' && request.inPlace === undefined ? { ...request, inPlace: true } : request;
+  return request.kind === 'resync' && request.inPlace === undefined ? { ...request, inPlace: 'one-activity' } : request;
 }
 
 /** Shorthand for the prisoner-level case. */

@@ -362,7 +362,7 @@ async function baselinePhase(bench: Bench): Promise<{ value: number; details: Re
   return { value, details: { ...details, invariantSample: Math.min(INVARIANT_SAMPLE, prisoners.length) } };
 }
 
-/** What prisoner-resync.ts's resyncOnce asks its activities to do, with the clients and transaction they use. */
+/** What common/resync-once.ts's resyncOnce asks its activities to do, with the clients and transaction they use. */
 async function resyncWithoutTemporal(bench: Bench, prisonNumber: string): Promise<void> {
   const { nomis, dps } = bench.apis;
   const { latestBookingAlerts } = await nomis.getAlertsToMigrate(prisonNumber);

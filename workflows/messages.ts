@@ -38,11 +38,13 @@ export interface ResyncRequest extends RequestBase {
   /** A workflow waiting for this resync (a bulk batch): it gets resyncFinishedSignal when the resync ends. */
   notify?: { workflowId: string };
   /**
-   * Run a resync from NOMIS in the prisoner's workflow first, its steps local activities, and as a child run only
-   * if that fails (prisoner-resync.ts resyncInPlace). Set by requestSync on every request since; absent on
-   * requests queued before, and on the resync a failed alert sync queues, whose run should stand on its own.
+   * Run a resync from NOMIS in the prisoner's workflow first, as local activities, and as a child run only if
+   * that fails (prisoner-resync.ts resyncInPlace). Set by requestSync on every request since: 'one-activity' (all
+   * three steps and the report to a waiting batch in one local activity) since it exists; `true` (a local activity
+   * per step) on requests queued before. Absent on requests queued before either, and on the resync a failed
+   * alert sync queues, whose run should stand on its own.
    */
-  inPlace?: boolean;
+  inPlace?: boolean | 'one-activity';
 }
 
 export interface AlertSyncRequest extends RequestBase {
@@ -106,6 +108,12 @@ export interface ResyncFinished {
 }
 
 export const resyncFinishedSignal = defineSignal<[ResyncFinished]>('resyncFinished');
+
+/** A workflow waiting for a prisoner's resync (a batch), and the ids of its own requests that resync answers. */
+export interface ResyncWaiter {
+  workflowId: string;
+  eventIds: string[];
+}
 
 /** One prisoner's outcome in a batch, as the batch records it (bulk_resync_items). */
 export interface BulkResyncOutcomeRow {

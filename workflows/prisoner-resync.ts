@@ -7,30 +7,29 @@ import {
   executeChild,
   log,
   patched,
+  proxyLocalActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
 import type { UnsyncedDpsAlert } from '../activities/dps';
-import { toResyncAlert } from '../common/alert-fields';
+import { IN_PLACE_RESYNC_STEP } from '../common/retry-policies';
 import { alertSyncWorkflowId } from '../common/ids';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
 import { dpsAlertToNomisWorkflow } from './alert-sync';
-import type { ResyncSteps } from './resync-steps';
+import type { ResyncWaiter } from './messages';
+import type { ResyncTarget } from '../common/resync-once';
+import { resyncOnce } from '../common/resync-once';
 import { asActivities, asLocalActivities } from './resync-steps';
 import { isResetRun, syncThroughQueue } from './through-queue';
 
-export interface PrisonerResyncInput {
-  prisonNumber: string;
+export interface PrisonerResyncInput extends ResyncTarget {
   /** The events that asked for this resync (several coalesce into one). */
   reasons: string[];
-  /** Prisoners merged into this one: their mapping rows go in this resync's transaction (contract §5). */
-  removedPrisonNumbers: string[];
-  /** The event says this prisoner's bookings went elsewhere: NOMIS's 404 then means "no alerts" (contract §3). */
-  bookingsMovedAway?: boolean;
 }
 
 /**
@@ -87,8 +86,9 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
   const pushed = new Set<string>();
   for (let read = 1; ; read++) {
     try {
-      const alertCount = await resyncOnce(input, pushed, {
+      const alertCount = await resyncOnce(input, {
         steps: asActivities,
+        knownUnsynced: pushed,
         // A prisoner whose bookings went elsewhere has no NOMIS booking to copy DPS users' alerts to.
         guarded: !input.bookingsMovedAway && patched(DPS_USERS_ALERTS_FIRST),
         // Runs started before merges were resynced in the removed prisoner's own queue wipe it from here.
@@ -112,85 +112,59 @@ export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promis
   }
 }
 
-interface ResyncOnceOptions {
-  steps: ResyncSteps;
-  /** Refuse to replace DPS while it holds a DPS user's alert not yet copied to NOMIS (DpsChangedDuringResync). */
-  guarded: boolean;
-  /** Asked after DPS is replaced: whether this run also empties the merged-away prisoners in DPS. */
-  emptiesRemovedHere: () => boolean;
-}
-
-/** Read NOMIS, replace DPS, replace the mappings: the resync itself, however its steps are run. */
-async function resyncOnce(
-  input: PrisonerResyncInput,
-  pushed: Set<string>,
-  { steps, guarded, emptiesRemovedHere }: ResyncOnceOptions,
-): Promise<number> {
-  const { prisonNumber, removedPrisonNumbers } = input;
-  // 1. Every alert on the prisoner's current NOMIS booking (a 404 fails the run — never resync "nothing" —
-  //    unless the event said this prisoner's bookings went elsewhere).
-  const nomisAlerts = await steps.readNomis(
-    { prisonNumber, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}) },
-    `read NOMIS alerts of ${prisonNumber}`,
-  );
-  const alerts = nomisAlerts.map(toResyncAlert);
-  // 2. Replace the prisoner's DPS alerts with NOMIS's — unless DPS holds a DPS user's alert whose copy to NOMIS
-  //    has not run yet, which the replace would delete: then DpsChangedDuringResync names them, to copy first.
-  const created = await steps.replaceDps(
-    { prisonNumber, alerts, ...(guarded ? { guard: { knownUnsynced: [...pushed] } } : {}) },
-    `resync ${nomisAlerts.length} alerts to DPS for ${prisonNumber}`,
-  );
-  if (emptiesRemovedHere()) {
-    for (const removed of removedPrisonNumbers) {
-      await steps.replaceDps({ prisonNumber: removed, alerts: [] }, `remove all DPS alerts of merged-away ${removed}`);
-    }
-  }
-  // 3. Delete the old mappings and create the new ones, in one transaction (contract §5).
-  await steps.replaceMappings(
-    {
-      prisonNumber,
-      mappingType: 'RESYNC',
-      removedPrisonNumbers,
-      mappings: created.map((c) => ({
-        dpsAlertId: c.alertUuid,
-        nomisBookingId: c.offenderBookId,
-        nomisAlertSequence: c.alertSeq,
-      })),
-    },
-    `replace ${created.length} mappings of ${prisonNumber}`,
-  );
-  return created.length;
-}
+/**
+ * How a resync runs in place: all three steps in one local activity, which also tells the waiters when it is done
+ * (requests marked `inPlace: 'one-activity'`), or each step a local activity of its own (those marked `true`,
+ * queued before: their histories replay as they were recorded).
+ */
+export type InPlaceRun = { as: 'one-activity'; waiters: ResyncWaiter[] } | { as: 'steps' };
 
 /**
- * A plain resync from NOMIS run inside the calling prisoner's workflow, its steps local activities: a handful of
- * history events instead of a child run's dozens. The happy path only: undefined when any step failed (NOMIS
- * unknown or down, a DPS user's alert not yet in NOMIS, a booking moved under it), and the caller then runs the
- * resync as its own run, which has the full retry budget, the guards' read-again loop and a visible failure.
+ * A plain resync from NOMIS run inside the calling prisoner's workflow, as local activities: a handful of history
+ * events instead of a child run's dozens. The happy path only: undefined when anything failed (NOMIS unknown or
+ * down, a DPS user's alert not yet in NOMIS, a booking moved under it), and the caller then runs the resync as
+ * its own run, which has the full retry budget, the guards' read-again loop and a visible failure.
  * Nothing is lost by the first try: each step is idempotent, and the run redoes them all.
  */
-export async function resyncInPlace(input: PrisonerResyncInput): Promise<ResyncPassSummary | undefined> {
+export async function resyncInPlace(
+  input: PrisonerResyncInput,
+  how: InPlaceRun,
+): Promise<ResyncPassSummary | undefined> {
+  const { prisonNumber, reasons } = input;
   if (input.removedPrisonNumbers.length > 0) return undefined;
   try {
-    const alertCount = await resyncOnce(input, new Set(), {
-      steps: asLocalActivities,
-      guarded: !input.bookingsMovedAway,
-      emptiesRemovedHere: () => false,
-    });
-    log.info('prisoner resynced in place', { prisonNumber: input.prisonNumber, alertCount, reasons: input.reasons });
-    return { reasons: input.reasons, alertCount, removedPrisonNumbers: [], inPlace: true };
+    const alertCount =
+      how.as === 'steps'
+        ? await resyncOnce(input, { steps: asLocalActivities, guarded: !input.bookingsMovedAway })
+        : (
+            await local.resyncPrisonerInPlace.executeWithOptions(
+              { ...IN_PLACE_RESYNC_STEP, summary: `resync alerts of ${prisonNumber} in place: ${reasons.join('; ')}` },
+              [
+                {
+                  prisonNumber,
+                  reasons,
+                  ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}),
+                  waiters: how.waiters,
+                },
+              ],
+            )
+          ).alertCount;
+    log.info('prisoner resynced in place', { prisonNumber, alertCount, reasons });
+    return { reasons, alertCount, removedPrisonNumbers: [], inPlace: true };
   } catch (err) {
     // A local activity's last failure reaches the workflow as it is, not always wrapped in an ActivityFailure.
     // Cancellation is not a failure of the steps: it stops the prisoner's workflow.
     if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
     const cause = err instanceof ActivityFailure ? err.cause : err;
     log.info('resync in place did not finish: running it as its own run', {
-      prisonNumber: input.prisonNumber,
+      prisonNumber,
       failure: cause instanceof ApplicationFailure ? `${cause.type ?? 'Error'}: ${cause.message}` : String(cause),
     });
     return undefined;
   }
 }
+
+const local = proxyLocalActivities<SyncActivities>(IN_PLACE_RESYNC_STEP);
 
 /** A DPS user's new alert, copied to NOMIS as its event would: a child run of its own, failing visibly. */
 async function copyDpsAlertToNomis(prisonNumber: string, dpsAlertId: string, alertCode: string): Promise<void> {

@@ -35,10 +35,11 @@ import type {
   PrisonerSyncProgress,
   ResyncFinished,
   ResyncRequest,
+  ResyncWaiter,
   SyncRequest,
 } from './messages';
 import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal, syncsRequestedSignal } from './messages';
-import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
+import type { InPlaceRun, PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
 import { InPlaceResyncWatch, PrisonerQueue } from './prisoner-queue';
@@ -126,8 +127,10 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       await runAlertSync(run, step.request);
     } else {
       for (const request of step.alertSyncsFirst) await runAlertSync(run, request);
-      for (const { source, requests } of step.resyncs)
-        await notifyWaiters(run, requests, await runResync(run, requests, source));
+      for (const { source, requests } of step.resyncs) {
+        const { finished, waitersTold } = await runResync(run, requests, source);
+        if (!waitersTold) await notifyWaiters(run, requests, finished);
+      }
     }
 
     if (workflowInfo().continueAsNewSuggested && queue.length > 0) {
@@ -155,7 +158,13 @@ function showCurrent(run: QueueRun, current: string): void {
   setCurrentDetails(current);
 }
 
-async function runResync(run: QueueRun, requests: ResyncRequest[], source: ResyncSource): Promise<ResyncFinished> {
+/** How the resync ended, and whether whoever waits for it (a batch) has been told already. */
+interface ResyncEnded {
+  finished: ResyncFinished;
+  waitersTold: boolean;
+}
+
+async function runResync(run: QueueRun, requests: ResyncRequest[], source: ResyncSource): Promise<ResyncEnded> {
   const { prisonNumber, result } = run;
   const reasons = requests.map((r) => r.reason);
   const removedPrisonNumbers = [
@@ -178,7 +187,8 @@ async function runResync(run: QueueRun, requests: ResyncRequest[], source: Resyn
   try {
     // A plain resync from NOMIS first runs in place, in this workflow: a bulk resync or a burst of prisoner
     // events costs a few history events each instead of a child run. Only if that fails does the child run.
-    const inPlace = source === 'NOMIS' && requests.every((r) => r.inPlace) ? await resyncInPlace(args[0]) : undefined;
+    const how = source === 'NOMIS' ? inPlaceRun(requests) : undefined;
+    const inPlace = how ? await resyncInPlace(args[0], how) : undefined;
     if (inPlace) run.inPlace.ended(workflowInfo().historyLength);
     else showCurrent(run, `${workflowId}: ${reasons.join('; ')}`);
     const pass =
@@ -196,30 +206,48 @@ async function runResync(run: QueueRun, requests: ResyncRequest[], source: Resyn
           }));
     run.resyncFromNomisRunning = false;
     result.passes.push({ ...pass, source });
-    return { prisonNumber, ok: true, alertCount: pass.alertCount };
+    return {
+      finished: { prisonNumber, ok: true, alertCount: pass.alertCount },
+      waitersTold: inPlace !== undefined && how?.as === 'one-activity',
+    };
   } catch (err) {
     run.resyncFromNomisRunning = false;
     if (!(err instanceof ChildWorkflowFailure)) throw err;
     const failure = describeFailure(err);
     result.failedResyncs.push({ workflowId, ...failure });
     log.warn('resync failed', { prisonNumber, workflowId, ...failure });
-    return {
+    const finished: ResyncFinished = {
       prisonNumber,
       ok: false,
       failure: failure.type ? `${failure.type}: ${failure.message}` : failure.message,
       ...(failure.type ? { failureType: failure.type } : {}),
     };
+    return { finished, waitersTold: false };
   }
+}
+
+/** Whether the requests' resync runs in place first, and how: their mark says (data, so histories replay). */
+function inPlaceRun(requests: ResyncRequest[]): InPlaceRun | undefined {
+  if (requests.every((r) => r.inPlace === 'one-activity')) return { as: 'one-activity', waiters: waitersOf(requests) };
+  if (requests.every((r) => r.inPlace)) return { as: 'steps' };
+  return undefined;
+}
+
+/** Who asked to be told how the requests' resync ended, each with the ids of its own requests. */
+function waitersOf(requests: ResyncRequest[]): ResyncWaiter[] {
+  const workflowIds = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
+  return [...workflowIds].map((workflowId) => ({
+    workflowId,
+    eventIds: requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : [])),
+  }));
 }
 
 /** Tells each waiting batch how its resync ended; a batch that has gone away no longer needs to know. */
 async function notifyWaiters(run: QueueRun, requests: ResyncRequest[], finished: ResyncFinished): Promise<void> {
   const { prisonNumber } = run;
-  const waiters = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
   // Requests marked inPlace are from since the waiter is told by a local activity (see reportResyncFinished).
   const byLocalActivity = requests.every((r) => r.inPlace);
-  for (const workflowId of waiters) {
-    const eventIds = requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : []));
+  for (const { workflowId, eventIds } of waitersOf(requests)) {
     if (byLocalActivity) {
       await report.reportResyncFinished.executeWithOptions(
         { ...LOCAL_TEMPORAL_REQUEST, summary: `tell ${workflowId} the resync of ${prisonNumber} ended` },

@@ -1,21 +1,12 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
+import type { ResyncSteps } from '../common/resync-once';
 import {
   DPS_RESYNC_ACTIVITY,
   IN_PLACE_RESYNC_STEP,
   MAPPING_WRITE_ACTIVITY,
   NOMIS_READ_ACTIVITY,
 } from '../common/retry-policies';
-
-type Input<K extends keyof SyncActivities> = Parameters<SyncActivities[K]>[0];
-type Output<K extends keyof SyncActivities> = ReturnType<SyncActivities[K]>;
-
-/** The three steps of a resync from NOMIS, each with the summary the Web UI shows for it. */
-export interface ResyncSteps {
-  readNomis(input: Input<'getCurrentBookingAlerts'>, summary: string): Output<'getCurrentBookingAlerts'>;
-  replaceDps(input: Input<'resyncDpsAlerts'>, summary: string): Output<'resyncDpsAlerts'>;
-  replaceMappings(input: Input<'replaceMappings'>, summary: string): Output<'replaceMappings'>;
-}
 
 const nomis = proxyActivities<SyncActivities>(NOMIS_READ_ACTIVITY);
 const dps = proxyActivities<SyncActivities>(DPS_RESYNC_ACTIVITY);
@@ -36,6 +27,8 @@ const local = proxyLocalActivities<SyncActivities>(IN_PLACE_RESYNC_STEP);
  * Inside the prisoner's own workflow: each step a local activity (a marker in its history, no task round trip)
  * with a budget of seconds. A failure here is not the resync's last word: the caller runs it again as its own
  * run with asActivities (prisoner-sync.ts), where it has the full budget and, failing, fails visibly.
+ * Requests marked `inPlace: 'one-activity'` run all three steps in one local activity instead; this is how
+ * requests marked `inPlace: true` (queued before that) still run, so their histories replay.
  */
 export const asLocalActivities: ResyncSteps = {
   readNomis: (input, summary) =>

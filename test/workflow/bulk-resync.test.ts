@@ -5,6 +5,7 @@ import type { NomisApiClient } from '../../adapters/nomis';
 import { createBulkResyncActivities } from '../../activities/bulk-resync';
 import type { BulkResyncOutcomeRow } from '../../workflows/messages';
 import { bulkResyncWorkflow } from '../../workflows/bulk-resync';
+import { prisonerSyncWorkflowId } from '../../common/ids';
 import { startTestEnvironment, withWorker } from './env';
 import { FakeSides, nomisAlert } from './fake-sides';
 
@@ -75,4 +76,8 @@ test('a batch resyncs every prisoner through their own workflow, window by windo
   // Never more than the window (2) asked for at once, every prisoner asked for once.
   expect(windows.every((w) => w.length <= 2)).toBe(true);
   expect(windows.flat().sort()).toEqual(prisoners);
+  // A prisoner resynced in place did it, and told the batch, in one local activity: one marker, no child run.
+  const { events } = await env.client.workflow.getHandle(prisonerSyncWorkflowId('W0001WF')).fetchHistory();
+  expect((events ?? []).filter((e) => e.markerRecordedEventAttributes).length).toBe(1);
+  expect((events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length).toBe(0);
 });

@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { SyncActivities } from '../../activities';
+import { createInPlaceResyncActivities } from '../../activities/in-place-resync';
 import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 
@@ -55,7 +56,18 @@ export async function withWorker<T>(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await bundle,
-    activities,
+    activities: { ...inPlaceResyncOf(activities), ...activities },
   });
   return worker.runUntil(body(taskQueue));
+}
+
+/** As createActivities builds it: the in-place resync calls the very step activities the test gives. */
+function inPlaceResyncOf(activities: MockActivities): MockActivities {
+  const missing = (name: string) => () => Promise.reject(new Error(`${name} is not mocked in this test`));
+  return createInPlaceResyncActivities({
+    getCurrentBookingAlerts: activities.getCurrentBookingAlerts ?? missing('getCurrentBookingAlerts'),
+    resyncDpsAlerts: activities.resyncDpsAlerts ?? missing('resyncDpsAlerts'),
+    replaceMappings: activities.replaceMappings ?? missing('replaceMappings'),
+    reportResyncFinished: activities.reportResyncFinished ?? missing('reportResyncFinished'),
+  });
 }

@@ -4,11 +4,9 @@ import {
   condition,
   continueAsNew,
   executeChild,
-  getExternalWorkflowHandle,
   log,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -18,12 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { alertSyncWorkflowId } from '../common/ids';
-import {
-  DATABASE_ACTIVITY,
-  DEFERRAL_DELAY,
-  LOCAL_TEMPORAL_REQUEST,
-  MAX_MAPPING_DEFERRALS,
-} from '../common/retry-policies';
+import { DATABASE_ACTIVITY, DEFERRAL_DELAY, MAX_MAPPING_DEFERRALS } from '../common/retry-policies';
 import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
@@ -35,17 +28,16 @@ import type {
   PrisonerSyncProgress,
   ResyncFinished,
   ResyncRequest,
-  ResyncWaiter,
   SyncRequest,
 } from './messages';
-import { prisonerSyncProgressQuery, resyncFinishedSignal, syncRequestedSignal, syncsRequestedSignal } from './messages';
-import type { InPlaceRun, PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
+import { prisonerSyncProgressQuery, syncRequestedSignal, syncsRequestedSignal } from './messages';
+import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
 import { InPlaceResyncWatch, PrisonerQueue } from './prisoner-queue';
+import { inPlaceRun, notifyWaiters } from './resync-requests';
 
 const switches = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
-const report = proxyLocalActivities<SyncActivities>(LOCAL_TEMPORAL_REQUEST);
 
 export interface AlertSyncRecord {
   reason: string;
@@ -129,7 +121,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
       for (const request of step.alertSyncsFirst) await runAlertSync(run, request);
       for (const { source, requests } of step.resyncs) {
         const { finished, waitersTold } = await runResync(run, requests, source);
-        if (!waitersTold) await notifyWaiters(run, requests, finished);
+        if (!waitersTold) await notifyWaiters(run.prisonNumber, requests, finished);
       }
     }
 
@@ -223,47 +215,6 @@ async function runResync(run: QueueRun, requests: ResyncRequest[], source: Resyn
       ...(failure.type ? { failureType: failure.type } : {}),
     };
     return { finished, waitersTold: false };
-  }
-}
-
-/** Whether the requests' resync runs in place first, and how: their mark says (data, so histories replay). */
-function inPlaceRun(requests: ResyncRequest[]): InPlaceRun | undefined {
-  if (requests.every((r) => r.inPlace === 'one-activity')) return { as: 'one-activity', waiters: waitersOf(requests) };
-  if (requests.every((r) => r.inPlace)) return { as: 'steps' };
-  return undefined;
-}
-
-/** Who asked to be told how the requests' resync ended, each with the ids of its own requests. */
-function waitersOf(requests: ResyncRequest[]): ResyncWaiter[] {
-  const workflowIds = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
-  return [...workflowIds].map((workflowId) => ({
-    workflowId,
-    eventIds: requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : [])),
-  }));
-}
-
-/** Tells each waiting batch how its resync ended; a batch that has gone away no longer needs to know. */
-async function notifyWaiters(run: QueueRun, requests: ResyncRequest[], finished: ResyncFinished): Promise<void> {
-  const { prisonNumber } = run;
-  // Requests marked inPlace are from since the waiter is told by a local activity (see reportResyncFinished).
-  const byLocalActivity = requests.every((r) => r.inPlace);
-  for (const { workflowId, eventIds } of waitersOf(requests)) {
-    if (byLocalActivity) {
-      await report.reportResyncFinished.executeWithOptions(
-        { ...LOCAL_TEMPORAL_REQUEST, summary: `tell ${workflowId} the resync of ${prisonNumber} ended` },
-        [{ workflowId, finished: { ...finished, eventIds } }],
-      );
-      continue;
-    }
-    try {
-      await getExternalWorkflowHandle(workflowId).signal(resyncFinishedSignal, { ...finished, eventIds });
-    } catch (err) {
-      log.warn('could not report a resync to the workflow that asked for it', {
-        prisonNumber,
-        workflowId,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
   }
 }
 

@@ -111,8 +111,10 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
     ]);
   }
 
-  // Requests arrive as the signal of signal-with-start, delivered as soon as the handler is set.
-  await condition(() => queue.length > 0, '1 minute');
+  // Requests arrive as the signal of signal-with-start, delivered as soon as the handler is set, so they are
+  // almost always here. A condition with a timeout costs a cancellation scope, a timer and several promises (each
+  // with a stack trace the SDK records) even when it holds at once: only wait when there is something to wait for.
+  if (queue.length === 0) await condition(() => queue.length > 0, '1 minute');
 
   for (let step = queue.next(); step; step = queue.next()) {
     if (step.kind === 'alert') {
@@ -141,7 +143,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   setCurrentDetails(
     `done: ${result.passes.length} resync(s), ${result.alertSyncs.length} alert sync(s), ${result.absorbed} absorbed`,
   );
-  await condition(allHandlersFinished);
+  if (!allHandlersFinished()) await condition(allHandlersFinished);
   return result;
 }
 

@@ -66,13 +66,19 @@ export function createBulkResyncActivities(deps: {
       const { taskQueue } = Context.current().info;
       const source = input.source ?? (await deps.switches?.())?.resyncSource ?? 'NOMIS';
       await mapConcurrently(input.prisonNumbers, REQUESTS_IN_FLIGHT, (prisonNumber) =>
-        requestSync(deps.temporal, taskQueue, prisonNumber, {
-          kind: 'resync',
-          reason: input.reason,
-          eventId: batchResyncEventId(input.runKey, prisonNumber),
-          notify: { workflowId: input.batchWorkflowId },
-          ...(source === 'DPS' ? { source } : {}),
-        }),
+        requestSync(
+          deps.temporal,
+          taskQueue,
+          prisonNumber,
+          {
+            kind: 'resync',
+            reason: input.reason,
+            eventId: batchResyncEventId(input.runKey, prisonNumber),
+            notify: { workflowId: input.batchWorkflowId },
+            ...(source === 'DPS' ? { source } : {}),
+          },
+          { startEagerly: true },
+        ),
       );
     },
 

@@ -15,7 +15,10 @@ export interface ActivityDeps {
   db: Db;
   nomis: NomisApiClient;
   dps: DpsAlertsApiClient;
-  /** For activities that ask prisoners' workflows for resyncs (signal-with-start). */
+  /**
+   * For activities that ask prisoners' workflows for resyncs: on the worker's own connection
+   * (adapters/temporal.ts clientOfWorker), so a batch can start them eagerly.
+   */
   temporal: Client;
   /** The run-time switches in force (adapters/live-switches.ts); all on, resync from NOMIS, when absent. */
   switches?: () => Promise<SyncSwitches>;

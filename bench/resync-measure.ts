@@ -143,7 +143,7 @@ async function measureWith(
       connection: workerConnection,
       namespace: temporalConfig.temporal.namespace,
       taskQueue,
-      deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: client },
+      deps: { db, nomis: apis.nomis, dps: apis.dps },
       dataConverter: converter,
       workflowBundlePath: options.workflowBundlePath,
     });

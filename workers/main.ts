@@ -6,7 +6,7 @@ import { createRegistry } from '../adapters/metrics';
 import { createApiClients } from '../adapters/clients';
 import { createDb, migrateLatest } from '../adapters/db';
 import { LiveSwitches } from '../adapters/live-switches';
-import { connectClient, connectWorker, dataConverter } from '../adapters/temporal';
+import { connectWorker, dataConverter } from '../adapters/temporal';
 import { assertReadyForProduction, loadConfig } from '../common/config';
 import { createSyncWorker } from './worker';
 
@@ -55,8 +55,6 @@ async function main(): Promise<void> {
     (err) => console.warn(`could not read the sync switches; keeping the last ones read: ${String(err)}`),
   );
   const connection = (up.connection = await connectWorker(config));
-  // Activities that queue resyncs on prisoners' workflows need a client as well as the worker's connection.
-  const temporal = await connectClient(config);
   try {
     worker = await createSyncWorker({
       connection,
@@ -66,7 +64,6 @@ async function main(): Promise<void> {
         db,
         nomis: apis.nomis,
         dps: apis.dps,
-        temporal: temporal.client,
         switches: () => switches.get(),
       },
       dataConverter: dataConverter(config),
@@ -80,7 +77,6 @@ async function main(): Promise<void> {
   } finally {
     stopping = true;
     await connection.close();
-    await temporal.close();
     await apis.close();
     await db.destroy();
     await health.close();

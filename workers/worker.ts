@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
+import { clientOfWorker } from '../adapters/temporal';
 import { createActivities } from '../activities';
 
 /**
@@ -17,7 +18,8 @@ export interface SyncWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  deps: ActivityDeps;
+  /** The activities' dependencies; their Temporal client is made here, on the worker's own connection. */
+  deps: Omit<ActivityDeps, 'temporal'>;
   /** The payload codec (adapters/temporal.ts dataConverter): without it histories would hold plain alert text. */
   dataConverter: DataConverter;
   /**
@@ -39,7 +41,10 @@ export function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...workflowCode(options.workflowBundlePath),
-    activities: createActivities(options.deps),
+    activities: createActivities({
+      ...options.deps,
+      temporal: clientOfWorker(options.connection, options.namespace, options.dataConverter),
+    }),
     dataConverter: options.dataConverter,
     // Only when set: the SDK rejects an explicit undefined rather than applying its default.
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),

@@ -31,13 +31,15 @@ export function temporalSpec(config: Config, settings = temporalServerSettings(c
  * What makes the dev server keep up with a bulk resync (docs/temporal-server.md, "Dev server tuning"). SQLite's
  * write-ahead log with synchronous=normal commits without an fsync per transaction: still safe if a process dies,
  * may lose the last moments of history if the machine itself loses power, which a development stack can afford.
- * Eager activity execution hands a workflow task's first activity straight back to the worker that scheduled it;
+ * Eager activity execution hands a workflow task's first activity straight back to the worker that scheduled it,
+ * and eager workflow start a new workflow's first task to the worker whose activity started it (a bulk batch's);
  * one task queue partition lets the one local worker's polls meet every task at once (sync match).
  */
 const DEV_SERVER_TUNING: ReadonlyArray<readonly [string, string]> = [
   ['--sqlite-pragma', 'journal_mode=wal'],
   ['--sqlite-pragma', 'synchronous=normal'],
   ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
+  ['--dynamic-config-value', 'system.enableEagerWorkflowStart=true'],
   ['--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1'],
   ['--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1'],
 ];

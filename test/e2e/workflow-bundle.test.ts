@@ -53,7 +53,7 @@ beforeAll(async () => {
   temporal = await temporalClient();
   worker = await startTestWorker({
     taskQueue,
-    deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
+    deps: { db, nomis: apis.nomis, dps: apis.dps },
     workflowBundlePath: bundlePath,
   });
   connection = worker.connection;
@@ -99,7 +99,7 @@ test('a worker given a bundle path runs that file, never workflows/ (a missing b
       connection,
       namespace: config.temporal.namespace,
       taskQueue: `${taskQueue}-missing`,
-      deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client },
+      deps: { db, nomis: apis.nomis, dps: apis.dps },
       dataConverter: dataConverter(config),
       workflowBundlePath: missing,
     }),

@@ -104,7 +104,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    deps: { db, nomis: apis.nomis, dps: apis.dps, temporal: temporal.client, switches: () => switches.get() },
+    deps: { db, nomis: apis.nomis, dps: apis.dps, switches: () => switches.get() },
     dataConverter: dataConverter(config),
   });
   const workerRun = worker.run();

@@ -6,6 +6,7 @@ import { createBulkResyncActivities } from '../../activities/bulk-resync';
 import type { BulkResyncOutcomeRow } from '../../workflows/messages';
 import { bulkResyncWorkflow } from '../../workflows/bulk-resync';
 import { prisonerSyncWorkflowId } from '../../common/ids';
+import { clientOfWorker } from '../../adapters/temporal';
 import { startTestEnvironment, withWorker } from './env';
 import { FakeSides, nomisAlert } from './fake-sides';
 
@@ -39,7 +40,8 @@ test('a batch resyncs every prisoner through their own workflow, window by windo
   const real = createBulkResyncActivities({
     db: unused<Db>('db'),
     nomis: unused<NomisApiClient>('nomis'),
-    temporal: env.client,
+    // As the worker's own activities have it: a client on the worker's connection, which can start eagerly.
+    temporal: clientOfWorker(env.nativeConnection, env.namespace ?? 'default', {}),
   });
   const windows: string[][] = [];
   const recorded: BulkResyncOutcomeRow[] = [];

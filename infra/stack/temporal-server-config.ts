@@ -107,9 +107,12 @@ export function serverConfig(config: Config, settings: TemporalServerSettings, d
 /**
  * Production defaults except where a one-host stack differs: visibility reads are capped at 10 per second per
  * namespace by default, which the Web UI's polling and the tests' waits would exceed (the dev server raises it too).
+ * Eager workflow start is said explicitly, as for the dev server: a bulk batch starts its prisoners' workflows
+ * eagerly (adapters/temporal.ts requestSync), and a server that refuses it only makes that a normal start.
  */
 export const DYNAMIC_CONFIG = {
   'frontend.namespaceRPS.visibility': [{ value: 100 }],
+  'system.enableEagerWorkflowStart': [{ value: true }],
 };
 
 /** Keys as in github.com/temporalio/ui-server server/config/config.go (v2.53.3). */

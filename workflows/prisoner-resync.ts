@@ -21,11 +21,13 @@ import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
 import { dpsAlertToNomisWorkflow } from './alert-sync';
-import type { ResyncWaiter } from './messages';
 import type { ResyncTarget } from '../common/resync-once';
 import { resyncOnce } from '../common/resync-once';
+import type { ResyncWaiter } from './messages';
 import { asActivities, asLocalActivities } from './resync-steps';
 import { isResetRun, syncThroughQueue } from './through-queue';
+
+const local = proxyLocalActivities<SyncActivities>(IN_PLACE_RESYNC_STEP);
 
 export interface PrisonerResyncInput extends ResyncTarget {
   /** The events that asked for this resync (several coalesce into one). */
@@ -136,19 +138,7 @@ export async function resyncInPlace(
     const alertCount =
       how.as === 'steps'
         ? await resyncOnce(input, { steps: asLocalActivities, guarded: !input.bookingsMovedAway })
-        : (
-            await local.resyncPrisonerInPlace.executeWithOptions(
-              { ...IN_PLACE_RESYNC_STEP, summary: `resync alerts of ${prisonNumber} in place: ${reasons.join('; ')}` },
-              [
-                {
-                  prisonNumber,
-                  reasons,
-                  ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}),
-                  waiters: how.waiters,
-                },
-              ],
-            )
-          ).alertCount;
+        : await resyncAsOneLocalActivity(input, how.waiters);
     log.info('prisoner resynced in place', { prisonNumber, alertCount, reasons });
     return { reasons, alertCount, removedPrisonNumbers: [], inPlace: true };
   } catch (err) {
@@ -164,7 +154,15 @@ export async function resyncInPlace(
   }
 }
 
-const local = proxyLocalActivities<SyncActivities>(IN_PLACE_RESYNC_STEP);
+/** The three steps and the report to the waiters in one local activity (activities/in-place-resync.ts). */
+async function resyncAsOneLocalActivity(input: PrisonerResyncInput, waiters: ResyncWaiter[]): Promise<number> {
+  const { prisonNumber, reasons } = input;
+  const { alertCount } = await local.resyncPrisonerInPlace.executeWithOptions(
+    { ...IN_PLACE_RESYNC_STEP, summary: `resync alerts of ${prisonNumber} in place: ${reasons.join('; ')}` },
+    [{ prisonNumber, reasons, ...(input.bookingsMovedAway ? { bookingsMovedAway: true } : {}), waiters }],
+  );
+  return alertCount;
+}
 
 /** A DPS user's new alert, copied to NOMIS as its event would: a child run of its own, failing visibly. */
 async function copyDpsAlertToNomis(prisonNumber: string, dpsAlertId: string, alertCode: string): Promise<void> {

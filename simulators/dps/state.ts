@@ -44,6 +44,11 @@ function isActiveOn(alert: { activeFrom: string; activeTo: string | null }, toda
 
 export class DpsState {
   private alerts = new Map<string, AlertRecord>();
+  /**
+   * Each prisoner's alerts, oldest first, as the real service finds them by prison number: without it every
+   * resync scanned the whole estate's alerts, and a benchmark's simulator took CPU the orchestrator was measured by.
+   */
+  private byPrisoner = new Map<string, Map<string, AlertRecord>>();
 
   constructor(
     private readonly events: EventPublisher,
@@ -52,10 +57,11 @@ export class DpsState {
 
   reset(): void {
     this.alerts.clear();
+    this.byPrisoner.clear();
   }
 
   alertsOf(prisonNumber: string): DpsAlert[] {
-    return [...this.alerts.values()].filter((a) => a.prisonNumber === prisonNumber).map(toView);
+    return this.recordsOf(prisonNumber).map(toView);
   }
 
   get(alertUuid: string): DpsAlert {
@@ -74,8 +80,8 @@ export class DpsState {
     requireAlertCode(request.alertCode);
     const activeTo = request.activeTo ?? null;
     if (request.isActive !== false && isActiveOn({ activeFrom: request.activeFrom, activeTo })) {
-      const duplicate = [...this.alerts.values()].find(
-        (a) => a.prisonNumber === prisonNumber && a.alertCode === request.alertCode && !a.deactivated && isActiveOn(a),
+      const duplicate = this.recordsOf(prisonNumber).find(
+        (a) => a.alertCode === request.alertCode && !a.deactivated && isActiveOn(a),
       );
       // As in NOMIS, only an active newcomer clashes; inactive history of a code may pile up.
       if (duplicate) {
@@ -98,7 +104,7 @@ export class DpsState {
       lastModifiedByDisplayName: null,
       deactivated: request.isActive === false,
     };
-    this.alerts.set(alert.alertUuid, alert);
+    this.add(alert);
     this.publish(DOMAIN_EVENT.alertCreated, alert, source);
     return toView(alert);
   }
@@ -130,7 +136,7 @@ export class DpsState {
   delete(alertUuid: string, source: AlertSource): void {
     const alert = this.alerts.get(alertUuid);
     if (!alert) throw notFound(`Alert ${alertUuid}`);
-    this.alerts.delete(alertUuid);
+    this.remove(alert);
     this.publish(DOMAIN_EVENT.alertDeleted, alert, source);
   }
 
@@ -140,8 +146,7 @@ export class DpsState {
    */
   resync(prisonNumber: string, alerts: ResyncAlert[]): ResyncResponse {
     alerts.forEach((alert, i) => requireAlertCode(alert.alertCode, `[${i}].alertCode`));
-    const existing = [...this.alerts.values()].filter((a) => a.prisonNumber === prisonNumber);
-    const unmatched = new Set(existing);
+    const unmatched = new Set(this.recordsOf(prisonNumber));
     const survivors = alerts.map((alert) => {
       const activeTo = alert.activeTo ?? null;
       const survivor = [...unmatched].find(
@@ -151,7 +156,7 @@ export class DpsState {
       return survivor;
     });
     for (const removed of unmatched) {
-      this.alerts.delete(removed.alertUuid);
+      this.remove(removed);
       this.publish(DOMAIN_EVENT.alertDeleted, removed, 'RESYNC');
     }
     const response = alerts.map((alert, i) => {
@@ -179,7 +184,7 @@ export class DpsState {
         lastModifiedByDisplayName: alert.lastModifiedByDisplayName ?? null,
         deactivated: !alert.isActive,
       };
-      this.alerts.set(created.alertUuid, created);
+      this.add(created);
       this.publish(DOMAIN_EVENT.alertCreated, created, 'RESYNC');
       return { offenderBookId: alert.offenderBookId, alertSeq: alert.alertSeq, alertUuid: created.alertUuid };
     });
@@ -189,6 +194,24 @@ export class DpsState {
       `resync ${prisonNumber}: ${alerts.length} alert(s), ${kept} kept, ${alerts.length - kept} created, ${unmatched.size} deleted`,
     );
     return response;
+  }
+
+  private recordsOf(prisonNumber: string): AlertRecord[] {
+    return [...(this.byPrisoner.get(prisonNumber)?.values() ?? [])];
+  }
+
+  private add(alert: AlertRecord): void {
+    this.alerts.set(alert.alertUuid, alert);
+    let own = this.byPrisoner.get(alert.prisonNumber);
+    if (!own) this.byPrisoner.set(alert.prisonNumber, (own = new Map()));
+    own.set(alert.alertUuid, alert);
+  }
+
+  private remove(alert: AlertRecord): void {
+    this.alerts.delete(alert.alertUuid);
+    const own = this.byPrisoner.get(alert.prisonNumber);
+    own?.delete(alert.alertUuid);
+    if (own?.size === 0) this.byPrisoner.delete(alert.prisonNumber);
   }
 
   private publish(eventType: string, alert: AlertRecord, source: AlertSource): void {

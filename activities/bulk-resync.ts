@@ -8,12 +8,18 @@ import { requestSync } from '../adapters/temporal';
 import { mapConcurrently } from '../common/concurrency';
 import { batchResyncEventId, prisonerSyncWorkflowId } from '../common/ids';
 import type { BulkResyncOutcomeRow, ResyncFinished, SyncRequest } from '../workflows/messages';
-import { resyncFinishedSignal } from '../workflows/messages';
+import { resyncFinishedSignal, resyncsFinishedSignal } from '../workflows/messages';
 import { classified } from './failures';
+import { ReportGroups } from './report-groups';
 import type { ResyncSource, SyncSwitches } from '../common/sync-switches';
 
 /** How many signal-with-starts one activity has in flight at once. */
 const REQUESTS_IN_FLIGHT = 20;
+/**
+ * How long a report waits for others to the same batch, to go with them in one signal. A batch keeps dozens of
+ * resyncs in flight, so its window loses little to the wait, and about one signal in five is left to send.
+ */
+const REPORT_LINGER_MS = 50;
 
 // Longer than 80 lines as a whole: a factory of several activities sharing its dependencies, each one short.
 export function createBulkResyncActivities(deps: {
@@ -22,6 +28,25 @@ export function createBulkResyncActivities(deps: {
   temporal: Client;
   switches?: () => Promise<SyncSwitches>;
 }) {
+  const tell = async (
+    workflowId: string,
+    prisonNumber: string,
+    signal: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<void>,
+  ): Promise<void> => {
+    try {
+      await signal(deps.temporal.workflow.getHandle(workflowId));
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      log.warn('the workflow that asked for a resync has gone: not told', { workflowId, prisonNumber });
+    }
+  };
+  const grouped = new ReportGroups<ResyncFinished>(
+    (workflowId, reports) =>
+      tell(workflowId, reports.map((r) => r.prisonNumber).join(', '), (handle) =>
+        handle.signal(resyncsFinishedSignal, reports),
+      ),
+    REPORT_LINGER_MS,
+  );
   return {
     /** Read-only: every prisoner NOMIS has in prison at `prisonId` now, page by page. */
     async listPrisonersAtPrison(input: { prisonId: string; pageSize: number }): Promise<string[]> {
@@ -62,6 +87,8 @@ export function createBulkResyncActivities(deps: {
       reason: string;
       prisonNumbers: string[];
       source?: ResyncSource;
+      /** The batch takes its prisoners' reports grouped (resyncsFinishedSignal). */
+      groupedReports?: boolean;
     }): Promise<void> {
       const { taskQueue } = Context.current().info;
       const source = input.source ?? (await deps.switches?.())?.resyncSource ?? 'NOMIS';
@@ -74,7 +101,7 @@ export function createBulkResyncActivities(deps: {
             kind: 'resync',
             reason: input.reason,
             eventId: batchResyncEventId(input.runKey, prisonNumber),
-            notify: { workflowId: input.batchWorkflowId },
+            notify: { workflowId: input.batchWorkflowId, ...(input.groupedReports ? { grouped: true } : {}) },
             ...(source === 'DPS' ? { source } : {}),
           },
           { startEagerly: true },
@@ -94,18 +121,17 @@ export function createBulkResyncActivities(deps: {
     /**
      * Tells the workflow that asked for a resync (a batch) how it ended; one that has gone away no longer needs to
      * know. From the prisoner's workflow task, as a local activity: a signal from workflow code would cost that
-     * workflow a command, its events and a second workflow task before it can close.
+     * workflow a command, its events and a second workflow task before it can close. `grouped`: with the other
+     * reports this worker sends that waiter about then, in one signal (report-groups.ts).
      */
-    async reportResyncFinished(input: { workflowId: string; finished: ResyncFinished }): Promise<void> {
-      try {
-        await deps.temporal.workflow.getHandle(input.workflowId).signal(resyncFinishedSignal, input.finished);
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-        log.warn('the workflow that asked for a resync has gone: not told', {
-          workflowId: input.workflowId,
-          prisonNumber: input.finished.prisonNumber,
-        });
-      }
+    async reportResyncFinished(input: {
+      workflowId: string;
+      finished: ResyncFinished;
+      grouped?: boolean;
+    }): Promise<void> {
+      const { workflowId, finished } = input;
+      if (input.grouped) return grouped.report(workflowId, finished);
+      return tell(workflowId, finished.prisonNumber, (handle) => handle.signal(resyncFinishedSignal, finished));
     },
 
     /** Read-only: which of these prisoners' workflows are not running (and so will never report). */

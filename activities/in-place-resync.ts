@@ -13,7 +13,7 @@ export function createInPlaceResyncActivities(deps: {
   getCurrentBookingAlerts: StepActivity<'readNomis'>;
   resyncDpsAlerts: StepActivity<'replaceDps'>;
   replaceMappings: StepActivity<'replaceMappings'>;
-  reportResyncFinished: (input: { workflowId: string; finished: ResyncFinished }) => Promise<void>;
+  reportResyncFinished: (input: { workflowId: string; finished: ResyncFinished; grouped?: boolean }) => Promise<void>;
 }) {
   const steps: ResyncSteps = {
     readNomis: (input) => deps.getCurrentBookingAlerts(input),
@@ -39,8 +39,9 @@ export function createInPlaceResyncActivities(deps: {
         { steps, guarded: !input.bookingsMovedAway },
       );
       // Told here rather than by another local activity: one activation fewer for the prisoner's workflow.
-      for (const { workflowId, eventIds } of input.waiters) {
-        await deps.reportResyncFinished({ workflowId, finished: { prisonNumber, ok: true, alertCount, eventIds } });
+      for (const { workflowId, eventIds, grouped } of input.waiters) {
+        const finished = { prisonNumber, ok: true, alertCount, eventIds };
+        await deps.reportResyncFinished({ workflowId, finished, ...(grouped ? { grouped } : {}) });
       }
       return { alertCount };
     },

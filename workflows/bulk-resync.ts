@@ -16,10 +16,10 @@ import type { Duration } from '@temporalio/common';
 import { DATABASE_ACTIVITY, NOMIS_READ_ACTIVITY, TEMPORAL_REQUEST_ACTIVITY } from '../common/retry-policies';
 import { SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
-import type { BulkResyncFailure, BulkResyncProgress } from './messages';
+import type { BulkResyncFailure, BulkResyncProgress, ResyncFinished } from './messages';
 import type { BulkResyncState } from './bulk-window';
 import { BulkWindow } from './bulk-window';
-import { bulkResyncProgressQuery, resyncFinishedSignal } from './messages';
+import { bulkResyncProgressQuery, resyncFinishedSignal, resyncsFinishedSignal } from './messages';
 import type { ResyncSource } from '../common/sync-switches';
 
 // Proxies are named for the system each call reaches and its retry class (common/retry-policies.ts), not for the
@@ -104,10 +104,12 @@ export async function bulkResyncWorkflow(input: BulkResyncInput): Promise<BulkRe
   let window = input.state && new BulkWindow(input.state, limits, Date.now());
   let completed = false;
   // Before the window exists nothing has been asked for: a signal then is a late one for an earlier run.
-  setHandler(resyncFinishedSignal, (finished) => {
+  const finish = (finished: ResyncFinished) => {
     const failure = window?.finish(finished);
     if (failure) logFailure(batchId, failure);
-  });
+  };
+  setHandler(resyncFinishedSignal, finish);
+  setHandler(resyncsFinishedSignal, (reports) => reports.forEach(finish));
   setHandler(bulkResyncProgressQuery, (): BulkResyncProgress => progress(batchId, window, completed));
 
   window ??= new BulkWindow(await firstState(input), limits, Date.now());
@@ -208,6 +210,9 @@ async function startResyncs(input: BulkResyncInput, window: BulkWindow, count: n
     reason: input.reason ?? `bulk resync ${input.batchId}`,
     prisonNumbers,
     ...(input.source ? { source: input.source } : {}),
+    // Its prisoners' reports come grouped (resyncsFinishedSignal), a few to a signal. Only the activity's input
+    // says so, which a replay does not compare: histories from before replay unchanged, without a patch.
+    groupedReports: true,
   };
   const summary = `queue resyncs of ${describeList(prisonNumbers)}`;
   await temporal.requestBatchResyncs.executeWithOptions({ ...TEMPORAL_REQUEST_ACTIVITY, summary }, [request]);

@@ -35,8 +35,11 @@ export interface ResyncRequest extends RequestBase {
    * removed side of a merge): a NOMIS 404 then means "no alerts any more", not a fault (contract §3).
    */
   bookingsMovedAway?: boolean;
-  /** A workflow waiting for this resync (a bulk batch): it gets resyncFinishedSignal when the resync ends. */
-  notify?: { workflowId: string };
+  /**
+   * A workflow waiting for this resync (a bulk batch): it gets resyncFinishedSignal when the resync ends, or, when
+   * it asked for them `grouped`, resyncsFinishedSignal with other prisoners' reports that end about then.
+   */
+  notify?: { workflowId: string; grouped?: boolean };
   /**
    * Run a resync from NOMIS in the prisoner's workflow first, as local activities, and as a child run only if
    * that fails (prisoner-resync.ts resyncInPlace). Set by requestSync on every request since: 'one-activity' (all
@@ -109,10 +112,18 @@ export interface ResyncFinished {
 
 export const resyncFinishedSignal = defineSignal<[ResyncFinished]>('resyncFinished');
 
+/**
+ * Several prisoners' reports to one waiter at once, each as if signalled alone: a worker groups the reports that
+ * end within a few milliseconds of each other (activities/report-groups.ts), for a waiter that asked for it.
+ */
+export const resyncsFinishedSignal = defineSignal<[ResyncFinished[]]>('resyncsFinished');
+
 /** A workflow waiting for a prisoner's resync (a batch), and the ids of its own requests that resync answers. */
 export interface ResyncWaiter {
   workflowId: string;
   eventIds: string[];
+  /** It takes its reports grouped (resyncsFinishedSignal). */
+  grouped?: boolean;
 }
 
 /** One prisoner's outcome in a batch, as the batch records it (bulk_resync_items). */

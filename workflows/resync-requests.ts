@@ -20,10 +20,14 @@ export function inPlaceRun(requests: ResyncRequest[]): InPlaceRun | undefined {
 /** Who asked to be told how the requests' resync ended, each with the ids of its own requests. */
 function waitersOf(requests: ResyncRequest[]): ResyncWaiter[] {
   const workflowIds = new Set(requests.flatMap((r) => (r.notify ? [r.notify.workflowId] : [])));
-  return [...workflowIds].map((workflowId) => ({
-    workflowId,
-    eventIds: requests.flatMap((r) => (r.notify?.workflowId === workflowId && r.eventId ? [r.eventId] : [])),
-  }));
+  return [...workflowIds].map((workflowId) => {
+    const own = requests.filter((r) => r.notify?.workflowId === workflowId);
+    return {
+      workflowId,
+      eventIds: own.flatMap((r) => (r.eventId ? [r.eventId] : [])),
+      ...(own.some((r) => r.notify?.grouped) ? { grouped: true } : {}),
+    };
+  });
 }
 
 /** Tells each waiting batch how its resync ended; a batch that has gone away no longer needs to know. */
@@ -34,11 +38,11 @@ export async function notifyWaiters(
 ): Promise<void> {
   // Requests marked inPlace are from since the waiter is told by a local activity (see reportResyncFinished).
   const byLocalActivity = requests.every((r) => r.inPlace);
-  for (const { workflowId, eventIds } of waitersOf(requests)) {
+  for (const { workflowId, eventIds, grouped } of waitersOf(requests)) {
     if (byLocalActivity) {
       await report.reportResyncFinished.executeWithOptions(
         { ...LOCAL_TEMPORAL_REQUEST, summary: `tell ${workflowId} the resync of ${prisonNumber} ended` },
-        [{ workflowId, finished: { ...finished, eventIds } }],
+        [{ workflowId, finished: { ...finished, eventIds }, ...(grouped ? { grouped } : {}) }],
       );
       continue;
     }

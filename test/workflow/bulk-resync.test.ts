@@ -82,4 +82,17 @@ test('a batch resyncs every prisoner through their own workflow, window by windo
   const { events } = await env.client.workflow.getHandle(prisonerSyncWorkflowId('W0001WF')).fetchHistory();
   expect((events ?? []).filter((e) => e.markerRecordedEventAttributes).length).toBe(1);
   expect((events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length).toBe(0);
+  // Every report reached the batch grouped (resyncsFinished), the failed prisoner's from its child run too: each
+  // prisoner once, in as many signals as the linger made groups, never more than one per prisoner.
+  const batchHistory = await env.client.workflow.getHandle('bulk-resync-workflow-test').fetchHistory();
+  const signals = (batchHistory.events ?? []).flatMap((e) =>
+    e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : [],
+  );
+  expect(signals.map((s) => s.signalName)).toEqual(signals.map(() => 'resyncsFinished'));
+  const reported = signals.flatMap((s) =>
+    (JSON.parse(Buffer.from(s.input?.payloads?.[0]?.data ?? []).toString()) as Array<{ prisonNumber: string }>).map(
+      (r) => r.prisonNumber,
+    ),
+  );
+  expect(reported.sort()).toEqual(prisoners);
 });

@@ -8,12 +8,14 @@ import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/work
 // Recorded histories of every workflow type, replayed against today's workflow code: a change that would
 // break running workflows (non-determinism) fails here before it ships. Re-record only with a deliberate
 // patched() change, by `temporal workflow show -w <id> --output json` against a stack that ran the workflow.
+// A history whose workflow reads its own id (a batch names its requests by it) says which, as `workflowId`.
 
 const dir = path.join(__dirname, '..', 'histories');
 const histories = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 type History = Parameters<typeof Worker.runReplayHistory>[1];
 const load = (file: string) =>
   JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as History & {
+    workflowId?: string;
     events: Array<{ workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }>;
   };
 
@@ -33,6 +35,7 @@ test('clients start the prisoner queue by the name the worker registers it under
 });
 
 test.each(histories)('%s replays without non-determinism', async (file) => {
+  const { workflowId, ...history } = load(file);
   // The same workflow code and interceptors as a running worker, so a replay checks what production runs.
   await Worker.runReplayHistory(
     {
@@ -40,6 +43,7 @@ test.each(histories)('%s replays without non-determinism', async (file) => {
       interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
       replayName: file,
     },
-    load(file),
+    history,
+    workflowId,
   );
 });

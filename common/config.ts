@@ -5,7 +5,9 @@ import type { SyncSwitches } from './sync-switches';
 import { SYNC_TASK_QUEUE } from './task-queues';
 
 // Every setting comes from the environment with a default, so the same code runs the dev stack, the test
-// stack (other ports) and a deployment pointed at real services. Errors name the variable.
+// stack (other ports) and a deployment pointed at real services. Errors name the variable. Some 400 lines, kept
+// whole: one schema of every variable with its default beside one typed view of it, which the README's table
+// and the chart's values follow; split, a variable's default and its meaning would live in different files.
 
 const DEFAULT_API_CLIENT_SECRET = 'alerts-sync-secret';
 

@@ -27,6 +27,7 @@ export function createBulkResyncActivities(deps: {
   nomis: NomisApiClient;
   temporal: Client;
   switches?: () => Promise<SyncSwitches>;
+  reportsGrouped?: boolean;
 }) {
   const tell = async (
     workflowId: string,
@@ -40,7 +41,7 @@ export function createBulkResyncActivities(deps: {
       log.warn('the workflow that asked for a resync has gone: not told', { workflowId, prisonNumber });
     }
   };
-  const grouped = new ReportGroups<ResyncFinished>(
+  const reportGroups = new ReportGroups<ResyncFinished>(
     (workflowId, reports) =>
       tell(workflowId, reports.map((r) => r.prisonNumber).join(', '), (handle) =>
         handle.signal(resyncsFinishedSignal, reports),
@@ -92,6 +93,7 @@ export function createBulkResyncActivities(deps: {
     }): Promise<void> {
       const { taskQueue } = Context.current().info;
       const source = input.source ?? (await deps.switches?.())?.resyncSource ?? 'NOMIS';
+      const grouped = input.groupedReports === true && deps.reportsGrouped !== false;
       await mapConcurrently(input.prisonNumbers, REQUESTS_IN_FLIGHT, (prisonNumber) =>
         requestSync(
           deps.temporal,
@@ -101,7 +103,7 @@ export function createBulkResyncActivities(deps: {
             kind: 'resync',
             reason: input.reason,
             eventId: batchResyncEventId(input.runKey, prisonNumber),
-            notify: { workflowId: input.batchWorkflowId, ...(input.groupedReports ? { grouped: true } : {}) },
+            notify: { workflowId: input.batchWorkflowId, ...(grouped ? { grouped } : {}) },
             ...(source === 'DPS' ? { source } : {}),
           },
           { startEagerly: true },
@@ -130,7 +132,7 @@ export function createBulkResyncActivities(deps: {
       grouped?: boolean;
     }): Promise<void> {
       const { workflowId, finished } = input;
-      if (input.grouped) return grouped.report(workflowId, finished);
+      if (input.grouped) return reportGroups.report(workflowId, finished);
       return tell(workflowId, finished.prisonNumber, (handle) => handle.signal(resyncFinishedSignal, finished));
     },
 

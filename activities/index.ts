@@ -22,6 +22,8 @@ export interface ActivityDeps {
   temporal: Client;
   /** The run-time switches in force (adapters/live-switches.ts); all on, resync from NOMIS, when absent. */
   switches?: () => Promise<SyncSwitches>;
+  /** Batches that ask for their reports grouped get them so (BULK_REPORTS_GROUPED); on when absent. */
+  reportsGrouped?: boolean;
 }
 
 /** Every activity the sync worker registers, built from injected dependencies. */

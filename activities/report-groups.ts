@@ -44,9 +44,12 @@ export class ReportGroups<T> {
     if (!group) return;
     this.open.delete(workflowId);
     clearTimeout(group.timer);
-    this.send(workflowId, group.reports).then(
-      () => group.told.forEach((t) => t.resolve()),
-      (err: unknown) => group.told.forEach((t) => t.reject(err)),
-    );
+    // Called from a then(), so a send that throws at once fails the group's reports like one that rejects.
+    Promise.resolve()
+      .then(() => this.send(workflowId, group.reports))
+      .then(
+        () => group.told.forEach((t) => t.resolve()),
+        (err: unknown) => group.told.forEach((t) => t.reject(err)),
+      );
   }
 }

@@ -127,6 +127,7 @@ const envSchema = z.object({
   ROUTER_HEALTH_PORT: port('ROUTER_HEALTH_PORT', 9465),
   SHUTDOWN_GRACE: duration('SHUTDOWN_GRACE', '25s'),
   WORKER_CACHED_WORKFLOWS: positiveInt('WORKER_CACHED_WORKFLOWS', 500),
+  BULK_REPORTS_GROUPED: onOff('BULK_REPORTS_GROUPED'),
 });
 
 export interface Config {
@@ -192,6 +193,11 @@ export interface Config {
    * batch itself would be evicted and replayed from its whole history again and again.
    */
   cachedWorkflows: number;
+  /**
+   * A batch's prisoners report to it a few to a signal (resyncsFinished). Off while workers are upgraded from a
+   * release whose batches cannot take that signal: a rolling update runs both releases for a while.
+   */
+  bulkReportsGrouped: boolean;
   reconciliation: {
     /** How often the Temporal Schedule runs it. */
     interval: Duration;
@@ -345,6 +351,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     shutdownGrace: e.SHUTDOWN_GRACE,
     cachedWorkflows: e.WORKER_CACHED_WORKFLOWS,
+    bulkReportsGrouped: e.BULK_REPORTS_GROUPED !== 'off',
     reconciliation: {
       interval: e.RECONCILIATION_INTERVAL,
       recheckDelay: e.RECONCILIATION_RECHECK_DELAY,

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
         nomis: apis.nomis,
         dps: apis.dps,
         switches: () => switches.get(),
+        reportsGrouped: config.bulkReportsGrouped,
       },
       dataConverter: dataConverter(config),
       workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,

@@ -45,4 +45,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ WORKER_CACHED_WORKFLOWS: '80' }).cachedWorkflows).toBe(80);
     expect(() => loadConfig({ WORKER_CACHED_WORKFLOWS: '0' })).toThrow(/WORKER_CACHED_WORKFLOWS/);
   });
+
+  test("a batch's reports come grouped unless switched off for an upgrade", () => {
+    expect(loadConfig({}).bulkReportsGrouped).toBe(true);
+    expect(loadConfig({ BULK_REPORTS_GROUPED: 'off' }).bulkReportsGrouped).toBe(false);
+    expect(() => loadConfig({ BULK_REPORTS_GROUPED: 'no' })).toThrow(/BULK_REPORTS_GROUPED must be on or off/);
+  });
 });

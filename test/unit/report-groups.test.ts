@@ -58,6 +58,20 @@ test('a full group goes at once, without waiting for the linger', async () => {
   expect(sent).toEqual([{ workflowId: 'batch-a', reports: ['A0001AA', 'A0002AA'] }]);
 });
 
+test('a send that throws at once, not by rejecting, fails every report in its group too', async () => {
+  const groups = new ReportGroups<string>(
+    () => {
+      throw new Error('no connection');
+    },
+    60_000,
+    2,
+  );
+
+  const outcomes = await Promise.allSettled([groups.report('batch-a', 'A0001AA'), groups.report('batch-a', 'A0002AA')]);
+
+  expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+});
+
 test('a failed send fails every report in its group (their activities retry) and no other', async () => {
   const { sent, send } = recorder((workflowId) =>
     workflowId === 'batch-a' ? new Error('Temporal unavailable') : undefined,

@@ -9,7 +9,7 @@ interface OpenGroup<T> {
 
 /**
  * Gathers the reports this worker sends one waiter (a bulk batch) within `lingerMs` of the first, and sends them as
- * one signal: a batch of thousands is told of each prisoner's resync by about a fifth as many signals, each of
+ * one signal: a batch of thousands is told of each prisoner's resync by a third as many signals or fewer, each of
  * which the server writes to the batch's history and the batch's workflow handles in its own activation.
  *
  * Nothing is acknowledged before it is sent: `report` resolves only when the group holding it has reached the

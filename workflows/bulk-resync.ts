@@ -210,8 +210,9 @@ async function startResyncs(input: BulkResyncInput, window: BulkWindow, count: n
     reason: input.reason ?? `bulk resync ${input.batchId}`,
     prisonNumbers,
     ...(input.source ? { source: input.source } : {}),
-    // Its prisoners' reports come grouped (resyncsFinishedSignal), a few to a signal. Only the activity's input
-    // says so, which a replay does not compare: histories from before replay unchanged, without a patch.
+    // Its prisoners' reports come grouped (resyncsFinishedSignal), a few to a signal, unless the worker's
+    // BULK_REPORTS_GROUPED is off. Only the activity's input says so, which a replay does not compare: histories
+    // from before replay unchanged, without a patch.
     groupedReports: true,
   };
   const summary = `queue resyncs of ${describeList(prisonNumbers)}`;

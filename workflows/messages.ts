@@ -113,8 +113,8 @@ export interface ResyncFinished {
 export const resyncFinishedSignal = defineSignal<[ResyncFinished]>('resyncFinished');
 
 /**
- * Several prisoners' reports to one waiter at once, each as if signalled alone: a worker groups the reports that
- * end within a few milliseconds of each other (activities/report-groups.ts), for a waiter that asked for it.
+ * Several prisoners' reports to one waiter at once, each as if signalled alone: a worker groups the reports it
+ * sends in the 50 ms after the first (activities/report-groups.ts), for a waiter that asked for it.
  */
 export const resyncsFinishedSignal = defineSignal<[ResyncFinished[]]>('resyncsFinished');
 

@@ -82,12 +82,9 @@ test('a batch resyncs every prisoner through their own workflow, window by windo
   const { events } = await env.client.workflow.getHandle(prisonerSyncWorkflowId('W0001WF')).fetchHistory();
   expect((events ?? []).filter((e) => e.markerRecordedEventAttributes).length).toBe(1);
   expect((events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length).toBe(0);
-  // Every report reached the batch grouped (resyncsFinished), the failed prisoner's from its child run too: each
-  // prisoner once, in as many signals as the linger made groups, never more than one per prisoner.
-  const batchHistory = await env.client.workflow.getHandle('bulk-resync-workflow-test').fetchHistory();
-  const signals = (batchHistory.events ?? []).flatMap((e) =>
-    e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : [],
-  );
+  // Every report reached the batch grouped (resyncsFinished), the failed prisoner's from its child run too, in as
+  // many signals as the linger made groups.
+  const signals = await signalsTo('bulk-resync-workflow-test');
   expect(signals.map((s) => s.signalName)).toEqual(signals.map(() => 'resyncsFinished'));
   const reported = signals.flatMap((s) => reportsIn(s.input).map((r) => r.prisonNumber));
   // A retried report may come twice (the batch counts it once): every prisoner, whatever the repeats.
@@ -121,12 +118,17 @@ test('with grouped reports switched off (BULK_REPORTS_GROUPED=off, for an upgrad
   );
 
   expect(report).toMatchObject({ total: 3, done: 3, failed: 0 });
-  const { events } = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  const signals = (events ?? []).flatMap((e) =>
-    e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : [],
-  );
+  const signals = await signalsTo(workflowId);
   expect(signals.map((s) => s.signalName)).toEqual(prisoners.map(() => 'resyncFinished'));
 });
+
+/** The signals a workflow received, in history order. */
+async function signalsTo(workflowId: string) {
+  const { events } = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (events ?? []).flatMap((e) =>
+    e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : [],
+  );
+}
 
 /** The reports a resyncsFinished signal carried (the test server keeps payloads as plain JSON). */
 function reportsIn(input: { payloads?: Array<{ data?: Uint8Array | null }> | null } | null | undefined) {

@@ -1,7 +1,8 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { parseCommandLine, positiveNumber, runCommand, UsageError } from '../common/cli-args';
 import { loadConfig } from '../common/config';
-import { codecPerResync, measureResyncs } from './resync-measure';
+import { measureResyncs } from './resync-measure';
+import { codecPerResync } from './timing-codec';
 
 // Resync throughput and latency on the real stack (Temporal, PostgreSQL from `bin/start` or the configured
 // URLs): N prisoners with A alerts each in the NOMIS simulator, one resync request each, all at once, through

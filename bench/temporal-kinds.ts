@@ -10,8 +10,10 @@ import type { TemporalBeside, TemporalBesideOptions } from '../infra/temporal-be
 import { startTemporalBeside, temporalBesideEnv } from '../infra/temporal-beside';
 import { processManager } from '../infra/stack';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/worker';
-import type { CodecCost, Measurement, MeasureOptions } from './resync-measure';
-import { codecPerResync, combineCodecCosts, measureResyncs, randomPrisonNumberSuffix } from './resync-measure';
+import type { Measurement } from './resync-measure';
+import { measureResyncs, randomPrisonNumberSuffix } from './resync-measure';
+import type { CodecCost } from './timing-codec';
+import { codecPerResync, combineCodecCosts } from './timing-codec';
 
 // Bulk resync throughput on the dev server (SQLite) against the full server (PostgreSQL, its default 4 history
 // shards), in one run on one machine: both started beside the running stack (its PostgreSQL holds the full
@@ -50,8 +52,10 @@ function parseOptions(argv: string[]) {
   };
 }
 
+type Options = ReturnType<typeof parseOptions>;
+
 async function main(argv: string[]): Promise<void> {
-  const { rounds, prisoners, alertsPerPrisoner, concurrency, ratePerSecond } = parseOptions(argv);
+  const options = parseOptions(argv);
   const warmup = Number(process.env.BENCH_WARMUP ?? 20);
   const stack = loadConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -69,32 +73,24 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   try {
-    // Once for all rounds: bundling costs seconds of CPU that would otherwise precede every round. As
-    // workers/build-bundle.ts does, with a quieter logger.
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-      logger: new DefaultLogger('WARN'),
-    });
-    const workflowBundlePath = path.join(bundleDir, 'workflow-bundle.js');
-    await writeFile(workflowBundlePath, code);
+    const workflowBundlePath = await writeBundle(bundleDir);
     for (const kind of ['dev', 'server'] as const) {
       const t0 = Date.now();
       const beside = await startTemporalBeside(stack, SERVERS[kind]);
       started.set(kind, beside);
       console.log(`${SERVERS[kind].label} ready in ${Date.now() - t0} ms: ${await describeServer(beside.config)}`);
     }
+    const { rounds, prisoners, alertsPerPrisoner, concurrency, ratePerSecond } = options;
     console.log(
       `bulk resync, ${rounds} round(s) on each: ${prisoners} prisoners x ${alertsPerPrisoner} alerts, one batch ` +
         `(${concurrency} at once, ${ratePerSecond}/s at most), 1 worker in this process, payloads encrypted`,
     );
-
     const suffixes = new Set<string>();
     const measure = (kind: Kind, size: number): Promise<Measurement> => {
       let suffix = randomPrisonNumberSuffix();
       while (suffixes.has(suffix)) suffix = randomPrisonNumberSuffix();
       suffixes.add(suffix);
-      const options: MeasureOptions = {
+      return measureResyncs({
         config: stack,
         temporalConfig: started.get(kind)!.config,
         prisoners: size,
@@ -105,63 +101,11 @@ async function main(argv: string[]): Promise<void> {
         codec: true,
         prisonNumberSuffix: suffix,
         workflowBundlePath,
-      };
-      return measureResyncs(options);
+      });
     };
-
-    if (warmup > 0) {
-      for (const kind of ['dev', 'server'] as const) {
-        const m = await measure(kind, warmup);
-        console.log(
-          `  warm-up ${SERVERS[kind].label.padEnd(11)} ${warmup} prisoners, ${(m.wallMs / 1000).toFixed(2)} s, ` +
-            `failed ${m.failed} (not counted)`,
-        );
-      }
-    }
-    const results: Record<Kind, Measurement[]> = { dev: [], server: [] };
-    for (let round = 1; round <= rounds; round++) {
-      for (const kind of ['dev', 'server'] as const) {
-        const m = await measure(kind, prisoners);
-        results[kind].push(m);
-        const codec = m.codec ? codecPerResync(m.codec, m.prisoners) : undefined;
-        console.log(
-          `  round ${round} ${SERVERS[kind].label.padEnd(11)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ` +
-            `${m.resyncsPerSecond.toFixed(2).padStart(6)} resyncs/s  failed ${m.failed}  ` +
-            `violations ${m.violations}/${m.violationSample} sampled  ` +
-            `peak RSS ${(m.peakRssBytes / 1024 / 1024).toFixed(0)} MiB` +
-            (codec
-              ? `  codec ${codec.cpuMs.toFixed(2)} ms CPU (${codec.inRunMs.toFixed(2)} in run), ` +
-                `${codec.encodedKiB.toFixed(1)} KiB per resync`
-              : ''),
-        );
-      }
-    }
-
-    // Resyncs over time across the rounds of a kind, not a mean of rates, so every resync weighs the same.
-    const rate = (ms: Measurement[]) =>
-      (ms.reduce((n, m) => n + m.prisoners, 0) / ms.reduce((t, m) => t + m.wallMs, 0)) * 1000;
-    const dev = rate(results.dev);
-    const server = rate(results.server);
-    console.log(
-      `full server / dev server: ${(server / dev).toFixed(2)} ` +
-        `(resyncs/s ${server.toFixed(1)} vs ${dev.toFixed(1)})`,
-    );
+    const results = await runRounds(options, warmup, measure);
+    printSummary(results);
     const all = [...results.dev, ...results.server];
-    const codec = all.reduce<CodecCost | undefined>(
-      (sum, m) => (m.codec ? (sum ? combineCodecCosts(sum, m.codec) : m.codec) : sum),
-      undefined,
-    );
-    if (codec) {
-      const resyncs = all.reduce((n, m) => n + m.prisoners, 0);
-      const { cpuMs, inRunMs, encodedKiB } = codecPerResync(codec, resyncs);
-      console.log(
-        `codec: ${cpuMs.toFixed(2)} ms CPU and ${encodedKiB.toFixed(1)} KiB per resync ` +
-          `(${(codec.payloadsEncoded / resyncs).toFixed(1)} payloads encoded, ` +
-          `${(codec.payloadsDecoded / resyncs).toFixed(1)} decoded (${(codec.bytesDecoded / 1024 / resyncs).toFixed(1)} KiB); ` +
-          `CPU from replaying them through the codec after each round; ${inRunMs.toFixed(2)} ms inside the codec ` +
-          `during the rounds, GC and preemption included)`,
-      );
-    }
     if (all.some((m) => m.failed || m.violations)) {
       console.log('FAILED resyncs or invariant violations: the figures above are not a valid result');
       process.exitCode = 1;
@@ -170,6 +114,84 @@ async function main(argv: string[]): Promise<void> {
     await stopServers();
     await rm(bundleDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Once for all rounds: bundling costs seconds of CPU that would otherwise precede every round. As
+ * workers/build-bundle.ts does, with a quieter logger.
+ */
+async function writeBundle(bundleDir: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: new DefaultLogger('WARN'),
+  });
+  const workflowBundlePath = path.join(bundleDir, 'workflow-bundle.js');
+  await writeFile(workflowBundlePath, code);
+  return workflowBundlePath;
+}
+
+/** The uncounted warm-up on each server, then the rounds alternating dev, server, dev, server. */
+async function runRounds(
+  options: Options,
+  warmup: number,
+  measure: (kind: Kind, size: number) => Promise<Measurement>,
+): Promise<Record<Kind, Measurement[]>> {
+  if (warmup > 0) {
+    for (const kind of ['dev', 'server'] as const) {
+      const m = await measure(kind, warmup);
+      console.log(
+        `  warm-up ${SERVERS[kind].label.padEnd(11)} ${warmup} prisoners, ${(m.wallMs / 1000).toFixed(2)} s, ` +
+          `failed ${m.failed} (not counted)`,
+      );
+    }
+  }
+  const results: Record<Kind, Measurement[]> = { dev: [], server: [] };
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const kind of ['dev', 'server'] as const) {
+      const m = await measure(kind, options.prisoners);
+      results[kind].push(m);
+      const codec = m.codec ? codecPerResync(m.codec, m.prisoners) : undefined;
+      console.log(
+        `  round ${round} ${SERVERS[kind].label.padEnd(11)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ` +
+          `${m.resyncsPerSecond.toFixed(2).padStart(6)} resyncs/s  failed ${m.failed}  ` +
+          `violations ${m.violations}/${m.violationSample} sampled  ` +
+          `peak RSS ${(m.peakRssBytes / 1024 / 1024).toFixed(0)} MiB` +
+          (codec
+            ? `  codec ${codec.cpuMs.toFixed(2)} ms CPU (${codec.inRunMs.toFixed(2)} in run), ` +
+              `${codec.encodedKiB.toFixed(1)} KiB per resync`
+            : ''),
+      );
+    }
+  }
+  return results;
+}
+
+/** The ratio of the two servers, and what the codec cost per resync over every round. */
+function printSummary(results: Record<Kind, Measurement[]>): void {
+  // Resyncs over time across the rounds of a kind, not a mean of rates, so every resync weighs the same.
+  const rate = (ms: Measurement[]) =>
+    (ms.reduce((n, m) => n + m.prisoners, 0) / ms.reduce((t, m) => t + m.wallMs, 0)) * 1000;
+  const dev = rate(results.dev);
+  const server = rate(results.server);
+  console.log(
+    `full server / dev server: ${(server / dev).toFixed(2)} ` + `(resyncs/s ${server.toFixed(1)} vs ${dev.toFixed(1)})`,
+  );
+  const all = [...results.dev, ...results.server];
+  const codec = all.reduce<CodecCost | undefined>(
+    (sum, m) => (m.codec ? (sum ? combineCodecCosts(sum, m.codec) : m.codec) : sum),
+    undefined,
+  );
+  if (!codec) return;
+  const resyncs = all.reduce((n, m) => n + m.prisoners, 0);
+  const { cpuMs, inRunMs, encodedKiB } = codecPerResync(codec, resyncs);
+  console.log(
+    `codec: ${cpuMs.toFixed(2)} ms CPU and ${encodedKiB.toFixed(1)} KiB per resync ` +
+      `(${(codec.payloadsEncoded / resyncs).toFixed(1)} payloads encoded, ` +
+      `${(codec.payloadsDecoded / resyncs).toFixed(1)} decoded (${(codec.bytesDecoded / 1024 / resyncs).toFixed(1)} KiB); ` +
+      `CPU from replaying them through the codec after each round; ${inRunMs.toFixed(2)} ms inside the codec ` +
+      `during the rounds, GC and preemption included)`,
+  );
 }
 
 /** What the server says it is, so a result never stands for a server other than the one that produced it. */

@@ -4,7 +4,7 @@ import type { Db } from '../adapters/db';
 import { findMappingByDpsAlertId, findUnmappedDpsAlertIds } from '../adapters/db';
 import type { DpsAlertsApiClient } from '../adapters/dps';
 import type { DpsAlert, NomisAlert, ResyncAlert, ResyncResponse } from '../common/contract';
-import { dpsCreateFromNomis, dpsUpdateFromNomis } from '../common/alert-fields';
+import { codeAndDates, dpsCreateFromNomis, dpsSyncedFields, dpsUpdateFromNomis } from '../common/alert-fields';
 import { ApiError } from '../adapters/http';
 import { classified, orNullIfGone, toActivityFailure } from './failures';
 import type { SyncSwitches } from '../common/sync-switches';
@@ -40,9 +40,9 @@ export function createDpsActivities(deps: { dps: DpsAlertsApiClient; db: Db; swi
   /** Unmapped DPS alerts that are not already among NOMIS's (a resync's own alerts before their mappings). */
   async function unsyncedDpsAlerts(prisonNumber: string, nomisAlerts: ResyncAlert[]): Promise<UnsyncedDpsAlert[]> {
     if ((await deps.switches?.())?.dpsToNomis === false) return [];
-    const inNomis = new Set(nomisAlerts.map((a) => `${a.alertCode}|${a.activeFrom}|${a.activeTo ?? ''}`));
+    const inNomis = new Set(nomisAlerts.map(codeAndDates));
     const alerts = (await readBeforeWrite(() => deps.dps.getPrisonerAlerts(prisonNumber, signal()))).filter(
-      (a) => !inNomis.has(`${a.alertCode.code}|${a.activeFrom}|${a.activeTo ?? ''}`),
+      (a) => !inNomis.has(codeAndDates(dpsSyncedFields(a))),
     );
     const unmapped = new Set(
       await findUnmappedDpsAlertIds(

@@ -55,6 +55,16 @@ function asNomisFields(fields: SyncedFields) {
   };
 }
 
+/**
+ * An alert's code and dates as one string: how a resync's guards tell that the other side already holds an alert
+ * like this one, whatever its text (a copy the sync made, or one a user made the same).
+ */
+export function codeAndDates(
+  fields: Pick<SyncedFields, 'alertCode' | 'activeFrom'> & { activeTo?: string | null },
+): string {
+  return `${fields.alertCode}|${fields.activeFrom}|${fields.activeTo ?? ''}`;
+}
+
 /** The synced fields in which a NOMIS alert and its DPS copy differ: [field, NOMIS, DPS]. */
 export function alertDifferences(nomis: NomisAlert, dps: DpsAlert): Array<[string, unknown, unknown]> {
   const a = nomisSyncedFields(nomis);

@@ -1,6 +1,6 @@
 import { lastWrittenBySync, sameAlert } from './alerts';
 import type { DpsAlert, NomisAlert } from './contract';
-import { alertDifferences } from './alert-fields';
+import { alertDifferences, codeAndDates, dpsSyncedFields, nomisSyncedFields } from './alert-fields';
 
 // What a resync from DPS would override on NOMIS's side that NOMIS users did and the sync has not copied to DPS
 // yet (their events still on the way): it copies these first, so that the replace loses none of them. Pure, so
@@ -28,14 +28,14 @@ export interface NomisSideOfResync {
 
 const byUser = (alert: NomisAlert) => !lastWrittenBySync(alert);
 const key = (bookingId: number, alertSeq: number) => `${bookingId}/${alertSeq}`;
-const dated = (code: string, from: string, to: string | null | undefined) => `${code}|${from}|${to ?? ''}`;
+const dated = (alert: NomisAlert) => codeAndDates(nomisSyncedFields(alert));
 
 export function unsyncedNomisChanges(side: NomisSideOfResync): UnsyncedNomisChange[] {
   const changes: UnsyncedNomisChange[] = [];
   const mappingByNomis = new Map(side.mappings.map((m) => [key(m.nomisBookingId, m.nomisAlertSequence), m]));
   const dpsById = new Map(side.dpsAlerts.map((a) => [a.alertUuid, a]));
-  const inDps = new Set(side.dpsAlerts.map((a) => dated(a.alertCode.code, a.activeFrom, a.activeTo)));
-  const onPrevious = new Set(side.previous.map((a) => `${dated(a.alertCode.code, a.date, a.expiryDate)}|${a.comment}`));
+  const inDps = new Set(side.dpsAlerts.map((a) => codeAndDates(dpsSyncedFields(a))));
+  const onPrevious = new Set(side.previous.map((a) => `${dated(a)}|${a.comment}`));
   const change = (action: UnsyncedNomisChange['action'], alert: NomisAlert) =>
     changes.push({
       action,
@@ -54,8 +54,8 @@ export function unsyncedNomisChanges(side: NomisSideOfResync): UnsyncedNomisChan
     if (!mapping) {
       // New and not in DPS: a NOMIS user's, unless DPS has one like it or it is NOMIS's own copy of an alert
       // of an earlier booking (onto a new booking, or by a merge).
-      const likeDps = inDps.has(dated(alert.alertCode.code, alert.date, alert.expiryDate));
-      const copied = onPrevious.has(`${dated(alert.alertCode.code, alert.date, alert.expiryDate)}|${alert.comment}`);
+      const likeDps = inDps.has(dated(alert));
+      const copied = onPrevious.has(`${dated(alert)}|${alert.comment}`);
       if (byUser(alert) && sameBooking(alert) && !likeDps && !copied) change('CREATED', alert);
       continue;
     }

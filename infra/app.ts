@@ -5,7 +5,7 @@ import { kafkaClient } from '../adapters/kafka';
 import { connectTemporal } from '../adapters/temporal';
 import type { Config } from '../common/config';
 import type { ServiceSpec } from './processes';
-import { REPO_ROOT, processManager } from './stack';
+import { REPO_ROOT, httpOk, processManager } from './stack';
 
 // The sync's own long-running processes, supervised like the infrastructure so `bin/start` can return.
 
@@ -30,14 +30,14 @@ export function appSpecs(config: Config, only: string[] = APP_SERVICES): Service
       tsxService(
         'simulators',
         'simulators/main.ts',
-        () => httpAnswers(`${config.apis.nomisUrl}/__sim/state`),
+        () => httpOk(`${config.apis.nomisUrl}/__sim/state`),
         () => `NOMIS ${config.apis.nomisUrl}, DPS ${config.apis.dpsUrl}, HMPPS Auth ${config.apis.authUrl}`,
       ),
     'codec-server': () =>
       tsxService(
         'codec-server',
         'clients/codec-server.ts',
-        () => httpAnswers(`${config.codecServer.url}/health/readiness`),
+        () => httpOk(`${config.codecServer.url}/health/readiness`),
         () =>
           `${config.codecServer.url} (the Web UI's codec endpoint: decrypts payloads for ${config.codecServer.corsOrigins.join(', ')})`,
       ),
@@ -88,11 +88,6 @@ async function hasPollers(config: Config, taskQueue: string): Promise<boolean> {
   } finally {
     await connection.close();
   }
-}
-
-async function httpAnswers(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  return response.ok;
 }
 
 async function consumerGroupStable(config: Config): Promise<boolean> {

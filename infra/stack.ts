@@ -8,7 +8,7 @@ import { temporalServerSettings } from './temporal-server';
 
 // The local stack, one file per service under infra/stack/; this file decides which run and in what order.
 export { kafkaSaslSslSettings, kafkaSpec } from './stack/kafka';
-export { REPO_ROOT, TEMPORAL_SERVER_BIN, processManager, redact, stateDir } from './stack/paths';
+export { REPO_ROOT, TEMPORAL_SERVER_BIN, httpOk, processManager, redact, stateDir } from './stack/paths';
 export { unreachableForPostgres } from './stack/postgres';
 export { temporalSpec, temporalUiSpec } from './stack/temporal';
 

@@ -5,7 +5,6 @@ import {
   DPS_SYNC_SOURCE_VALUE,
   dpsAlertSchema,
   nomisAlertSchema,
-  nomisAlertsToMigrateSchema,
 } from '../common/contract';
 import type { DpsAlert, NomisAlert, NomisAlertsToMigrate } from '../common/contract';
 import { awkwardnessSchema } from './awkward';
@@ -244,17 +243,15 @@ export class SimulatorControl {
   }
 
   getDpsAlert(alertUuid: string): Promise<DpsAlert> {
-    return this.http.withToken('dps', { method: 'GET', path: `/alerts/${encode(alertUuid)}`, schema: dpsAlertSchema });
+    return this.http.read(({ dps }) => dps.getAlert(alertUuid));
   }
 
   getDpsAlerts(prisonNumber: string): Promise<DpsAlert[]> {
-    const path = `/prisoners/${encode(prisonNumber)}/alerts`;
-    return this.http.withToken('dps', { method: 'GET', path, schema: z.array(dpsAlertSchema) });
+    return this.http.read(({ dps }) => dps.getPrisonerAlerts(prisonNumber));
   }
 
   getNomisAlertsToMigrate(offenderNo: string): Promise<NomisAlertsToMigrate> {
-    const path = `/prisoners/${encode(offenderNo)}/alerts/to-migrate`;
-    return this.http.withToken('nomis', { method: 'GET', path, schema: nomisAlertsToMigrateSchema });
+    return this.http.read(({ nomis }) => nomis.getAlertsToMigrate(offenderNo));
   }
 
   token(): Promise<string> {

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { HmppsAuthClient } from '../adapters/auth';
 import { ApiError, JsonApiClient } from '../adapters/http';
 import type { RequestOptions } from '../adapters/http';
+import { DpsAlertsApiClient } from '../adapters/dps';
+import { NomisApiClient } from '../adapters/nomis';
 
 // How the control client (control-client.ts) speaks HTTP: through the product's own clients (adapters/http.ts
 // and the token cache of adapters/auth.ts), so there is one HTTP stack and one token cache, not a second pair
@@ -35,6 +37,7 @@ export class ControlTransport {
   /** The control API needs no token; every server serves it, so the NOMIS one does. */
   private readonly controlApi: JsonApiClient;
   private readonly apis: Record<'nomis' | 'dps', JsonApiClient>;
+  private readonly readers: { nomis: NomisApiClient; dps: DpsAlertsApiClient };
 
   constructor(urls: SimulatorUrls, credentials: { clientId: string; clientSecret: string }) {
     this.auth = new HmppsAuthClient(urls.auth, credentials.clientId, credentials.clientSecret, TIMEOUT_MS);
@@ -42,6 +45,10 @@ export class ControlTransport {
     this.apis = {
       nomis: new JsonApiClient('NOMIS', urls.nomis, this.auth, TIMEOUT_MS),
       dps: new JsonApiClient('DPS', urls.dps, this.auth, TIMEOUT_MS),
+    };
+    this.readers = {
+      nomis: new NomisApiClient(urls.nomis, this.auth, TIMEOUT_MS),
+      dps: new DpsAlertsApiClient(urls.dps, this.auth, TIMEOUT_MS),
     };
   }
 
@@ -66,10 +73,19 @@ export class ControlTransport {
   withToken(api: 'nomis' | 'dps', options: RequestOptions<never>): Promise<void>;
   async withToken<T>(api: 'nomis' | 'dps', options: RequestOptions<T>): Promise<T | void> {
     const client = this.apis[api];
-    const send = async () =>
+    return this.againIfTokenRefused(async () =>
       options.schema
         ? client.requestBody({ ...options, schema: options.schema })
-        : void (await client.request(options));
+        : void (await client.request(options)),
+    );
+  }
+
+  /** A read of a real API as the sync makes it, through the product's own client of that API. */
+  read<T>(call: (readers: { nomis: NomisApiClient; dps: DpsAlertsApiClient }) => Promise<T>): Promise<T> {
+    return this.againIfTokenRefused(() => call(this.readers));
+  }
+
+  private async againIfTokenRefused<T>(send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (err) {
@@ -97,7 +113,14 @@ export class ControlTransport {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.controlApi.close(), this.apis.nomis.close(), this.apis.dps.close(), this.auth.close()]);
+    await Promise.all([
+      this.controlApi.close(),
+      this.apis.nomis.close(),
+      this.apis.dps.close(),
+      this.readers.nomis.close(),
+      this.readers.dps.close(),
+      this.auth.close(),
+    ]);
   }
 }
 

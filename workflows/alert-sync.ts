@@ -1,21 +1,16 @@
-import {
-  ApplicationFailure,
-  log,
-  patched,
-  proxyActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { MappingView } from '../activities/mappings';
 import { lastWrittenBySync, sameAlert } from '../common/alerts';
 import { alertDifferences } from '../common/alert-fields';
 import { ALERT_API_ACTIVITY, DATABASE_ACTIVITY } from '../common/retry-policies';
-import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { AlertChange } from './messages';
 import { isResetRun, syncThroughQueue } from './through-queue';
+import { makeFindable } from './findable';
 
+// Named by what the activities call and so how they retry, not by file: `api` reaches NOMIS and DPS
+// (activities/nomis.ts, dps.ts), `db` the mapping table (activities/mappings.ts).
 const api = proxyActivities<SyncActivities>(ALERT_API_ACTIVITY);
 const db = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 
@@ -73,10 +68,7 @@ export async function nomisAlertToDpsWorkflow(input: AlertSyncInput<NomisChange>
   const { prisonNumber, change } = input;
   const { bookingId, alertSeq } = change;
   const key = `${bookingId}/${alertSeq}`;
-  upsertSearchAttributes([
-    { key: PRISON_NUMBER, value: prisonNumber },
-    { key: SYNC_KIND, value: SyncKind.nomisToDps },
-  ]);
+  makeFindable(prisonNumber, SyncKind.nomisToDps);
   if (isResetRun()) return requeue(input);
 
   // 1. Where the alert is mapped to, if anywhere.
@@ -168,10 +160,7 @@ async function copyNomisDelete(
 export async function dpsAlertToNomisWorkflow(input: AlertSyncInput<DpsChange>): Promise<AlertSyncOutcome> {
   const { prisonNumber, change } = input;
   const { dpsAlertId } = change;
-  upsertSearchAttributes([
-    { key: PRISON_NUMBER, value: prisonNumber },
-    { key: SYNC_KIND, value: SyncKind.dpsToNomis },
-  ]);
+  makeFindable(prisonNumber, SyncKind.dpsToNomis);
   if (isResetRun()) return requeue(input);
 
   // 1. Where the alert is mapped to, if anywhere.

@@ -9,7 +9,6 @@ import {
   patched,
   proxyLocalActivities,
   setCurrentDetails,
-  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -17,7 +16,6 @@ import type { SyncActivities } from '../activities';
 import type { UnsyncedDpsAlert } from '../activities/dps';
 import { IN_PLACE_RESYNC_STEP } from '../common/retry-policies';
 import { alertSyncWorkflowId } from '../common/ids';
-import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
 import { dpsAlertToNomisWorkflow } from './alert-sync';
@@ -26,6 +24,7 @@ import { resyncOnce } from '../common/resync-once';
 import type { ResyncWaiter } from './messages';
 import { asActivities, asLocalActivities } from './resync-steps';
 import { isResetRun, syncThroughQueue } from './through-queue';
+import { makeFindable } from './findable';
 
 const local = proxyLocalActivities<SyncActivities>(IN_PLACE_RESYNC_STEP);
 
@@ -58,10 +57,7 @@ export interface ResyncPassSummary {
 export async function prisonerResyncWorkflow(input: PrisonerResyncInput): Promise<ResyncPassSummary> {
   const { prisonNumber, reasons, removedPrisonNumbers } = input;
   const merge = removedPrisonNumbers.length > 0;
-  upsertSearchAttributes([
-    { key: PRISON_NUMBER, value: prisonNumber },
-    { key: SYNC_KIND, value: merge ? SyncKind.merge : SyncKind.resync },
-  ]);
+  makeFindable(prisonNumber, merge ? SyncKind.merge : SyncKind.resync);
   setCurrentDetails(
     merge
       ? `merging ${removedPrisonNumbers.join(', ')} into ${prisonNumber}`

@@ -10,14 +10,12 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
-  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { alertSyncWorkflowId } from '../common/ids';
 import { DATABASE_ACTIVITY, DEFERRAL_DELAY, MAX_MAPPING_DEFERRALS } from '../common/retry-policies';
-import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import type { ResyncSource } from '../common/sync-switches';
 import type { AlertSyncOutcome } from './alert-sync';
@@ -36,6 +34,7 @@ import { prisonerResyncWorkflow, resyncInPlace } from './prisoner-resync';
 import { resyncFromDpsWorkflow } from './resync-from-dps';
 import { InPlaceResyncWatch, PrisonerQueue } from './prisoner-queue';
 import { inPlaceRun, notifyWaiters } from './resync-requests';
+import { makeFindable } from './findable';
 
 const switches = proxyActivities<SyncActivities>(DATABASE_ACTIVITY);
 
@@ -105,10 +104,7 @@ export async function prisonerSyncWorkflow(input: PrisonerSyncInput): Promise<Pr
   );
   // Upserting what the start already set would cost an event and a visibility write per prisoner.
   if (!input.searchAttributesSetAtStart) {
-    upsertSearchAttributes([
-      { key: PRISON_NUMBER, value: prisonNumber },
-      { key: SYNC_KIND, value: SyncKind.prisoner },
-    ]);
+    makeFindable(prisonNumber, SyncKind.prisoner);
   }
 
   // Requests arrive as the signal of signal-with-start, delivered as soon as the handler is set, so they are

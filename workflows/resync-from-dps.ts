@@ -6,7 +6,6 @@ import {
   log,
   proxyActivities,
   setCurrentDetails,
-  upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
@@ -21,12 +20,12 @@ import {
   MAPPING_WRITE_ACTIVITY,
   NOMIS_RESYNC_ACTIVITY,
 } from '../common/retry-policies';
-import { PRISON_NUMBER, SYNC_KIND } from '../common/search-attributes';
 import { SyncKind } from '../common/sync-kinds';
 import { nomisAlertToDpsWorkflow } from './alert-sync';
 import type { PrisonerResyncInput, ResyncPassSummary } from './prisoner-resync';
 import { failureType } from './prisoner-resync';
 import { isResetRun, syncThroughQueue } from './through-queue';
+import { makeFindable } from './findable';
 
 const dpsRead = proxyActivities<SyncActivities>(DPS_READ_ACTIVITY);
 const dpsWrite = proxyActivities<SyncActivities>(DPS_RESYNC_ACTIVITY);
@@ -46,10 +45,7 @@ const MAX_READS = 5;
 export async function resyncFromDpsWorkflow(input: PrisonerResyncInput): Promise<ResyncPassSummary> {
   const { prisonNumber, reasons, removedPrisonNumbers } = input;
   const merge = removedPrisonNumbers.length > 0;
-  upsertSearchAttributes([
-    { key: PRISON_NUMBER, value: prisonNumber },
-    { key: SYNC_KIND, value: merge ? SyncKind.mergeFromDps : SyncKind.resyncFromDps },
-  ]);
+  makeFindable(prisonNumber, merge ? SyncKind.mergeFromDps : SyncKind.resyncFromDps);
   setCurrentDetails(
     merge
       ? `merging ${removedPrisonNumbers.join(', ')} into ${prisonNumber}, from DPS`

@@ -35,6 +35,10 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'Workflows are deterministic: no Node built-ins.' },
             {
+              group: ['undici/*', 'knex/*', 'pg/*', 'kafkajs/*'],
+              message: 'Workflows are deterministic: no I/O modules.',
+            },
+            {
               group: ['../activities/*', '../adapters/*', '../activities', '../adapters'],
               allowTypeImports: true,
               message: 'Import activities by type only.',
@@ -49,6 +53,15 @@ export default tseslint.config(
               message: 'Workflows are deterministic: no I/O modules.',
             })),
           ],
+        },
+      ],
+      // A module loaded at run time escapes both the bundler's check and the rule above.
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportExpression', message: 'Workflows load no module at run time: import it statically.' },
+        {
+          selector: "CallExpression[callee.name='require']",
+          message: 'Workflows load no module at run time: import it statically.',
         },
       ],
     },

@@ -19,6 +19,7 @@ function view(mapping: AlertMapping | undefined): MappingView | null {
   return mapping ? { ...mapping, createdAt: mapping.createdAt.toISOString() } : null;
 }
 
+// Longer than 80 lines as a whole: a factory of several activities sharing its dependencies, each one short.
 export function createMappingActivities(deps: { db: Db; nomis: NomisApiClient }) {
   /** Whether every claimed NOMIS alert is on the prisoner's current booking now, by a fresh read. */
   async function nomisSaysTheyAreTheirs(prisonNumber: string, claimed: NewAlertMapping[]): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { AesGcmPayloadCodec } from '../adapters/payload-codec';
 import { assertReadyForProduction, loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
-import { createCodecServer } from './codec/codec-server';
+import { createCodecServer } from './codec/server';
 
 // The codec server as a process: the Web UI's codec endpoint (bin/start wires it; see README "Encryption").
 

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@temporalio/worker';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { parseCommandLine, runCommand, UsageError } from '../common/cli-args';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './worker';
 
 // Bundles the workflows ahead of time, as Temporal's production sample does, for workers started with
@@ -31,13 +32,20 @@ export async function buildWorkflowBundle(
   return { codePath, bytes: Buffer.byteLength(code) };
 }
 
+const USAGE = `usage: npm run build:workflows -- [FILE]
+  FILE: where the bundle goes (default WORKFLOW_BUNDLE_PATH, else dist/workflow-bundle.js)`;
+
 if (require.main === module) {
-  const target = path.resolve(process.argv[2] || process.env.WORKFLOW_BUNDLE_PATH || DEFAULT_BUNDLE_PATH);
-  buildWorkflowBundle(target).then(
-    ({ codePath, bytes }) => console.log(`workflow bundle written to ${codePath} (${Math.round(bytes / 1024)} KiB)`),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
+  runCommand(
+    'build:workflows',
+    USAGE,
+    async () => {
+      const { positionals } = parseCommandLine(process.argv.slice(2), {}, true);
+      if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+      const target = path.resolve(positionals[0] || process.env.WORKFLOW_BUNDLE_PATH || DEFAULT_BUNDLE_PATH);
+      const { codePath, bytes } = await buildWorkflowBundle(target);
+      console.log(`workflow bundle written to ${codePath} (${Math.round(bytes / 1024)} KiB)`);
     },
+    { stack: true },
   );
 }

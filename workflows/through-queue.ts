@@ -8,6 +8,7 @@ import { resyncFinishedSignal } from './messages';
 // else is syncing that prisoner. Such a run does not do the work itself: it queues it on the prisoner's own
 // workflow, like every other sync, and (for a resync) waits for that queue to report how it went.
 
+// Named by what it calls, Temporal (activities/bulk-resync.ts requestPrisonerSync), and so how it retries.
 const temporal = proxyActivities<SyncActivities>(TEMPORAL_REQUEST_ACTIVITY);
 
 /** A reset keeps the run id the execution started with and gives the new run another one. */

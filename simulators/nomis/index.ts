@@ -3,7 +3,6 @@
 // contract API the sync calls) and staff-routes.ts (the control API tests and the CLI drive).
 
 export * from './schemas';
-export { NOMIS_USER_MODULE } from './records';
 export { NomisState } from './state';
 export { nomisApiRoutes } from './api-routes';
 export { nomisControlRoutes } from './staff-routes';

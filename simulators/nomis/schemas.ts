@@ -45,35 +45,30 @@ export type NomisUserAlertUpdate = z.input<typeof nomisUserAlertUpdateSchema>;
 
 // These bodies are optional: an empty request means "all defaults".
 export const newBookingRequestSchema = z.object({ prisonId: z.string().min(1).optional() }).default({});
-export type NewBookingRequest = z.input<typeof newBookingRequestSchema>;
 
 export const receivePreviousRequestSchema = z
   .object({ bookingId: z.number().int().positive().optional(), prisonId: z.string().min(1).optional() })
   .default({});
-export type ReceivePreviousRequest = z.input<typeof receivePreviousRequestSchema>;
 
 export const moveBookingRequestSchema = z.object({
   toOffenderNo: prisonNumber,
   /** When given, the booking must belong to this prisoner: guards a CLI typo from moving the wrong booking. */
   fromOffenderNo: prisonNumber.optional(),
 });
-export type MoveBookingRequest = z.input<typeof moveBookingRequestSchema>;
 
 export const mergeRequestSchema = z.object({ retainedOffenderNo: prisonNumber, removedOffenderNo: prisonNumber });
-export type MergeRequest = z.input<typeof mergeRequestSchema>;
 
 // ---- views ----
 
 const bookingId = z.number().int().positive();
 
-export const nomisBookingViewSchema = z.object({
+const nomisBookingViewSchema = z.object({
   bookingId,
   bookingSequence: z.number().int().positive(),
   isCurrent: z.boolean(),
   prisonId: z.string(),
   alerts: z.array(nomisAlertSchema),
 });
-export type NomisBookingView = z.infer<typeof nomisBookingViewSchema>;
 
 export const nomisPrisonerViewSchema = z.object({
   offenderNo: z.string(),

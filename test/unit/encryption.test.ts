@@ -6,7 +6,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../../activities/failures';
 import { ApiError, JsonApiClient } from '../../adapters/http';
 import { AesGcmPayloadCodec, isEncrypted } from '../../adapters/payload-codec';
-import { createCodecServer } from '../../clients/codec/codec-server';
+import { createCodecServer } from '../../clients/codec/server';
 import { ConfigError, assertReadyForProduction, loadConfig, productionProblems } from '../../common/config';
 
 const key = (fill: number) => Buffer.alloc(32, fill);

@@ -6,8 +6,9 @@ import projectRules from './eslint-rules/no-import-cycle.cjs';
 export default tseslint.config(
   { ignores: ['node_modules/**', '.stack/**', 'dist/**', '*.js', '*.mjs'] },
   ...tseslint.configs.recommended,
-  // The project's own rules are CommonJS, so the config and the rules' unit test can both load them.
-  { files: ['eslint-rules/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  // The project's own rules are CommonJS, so the config and the rules' unit test can both load them; so are the
+  // test environment and sequencer, which jest loads untransformed.
+  { files: ['eslint-rules/*.cjs', 'test/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -3,7 +3,8 @@
 //   workflow: workflows with mocked activities on Temporal's time-skipping test server (test/workflow/env.ts);
 //   e2e:      the real stack (Temporal, Kafka, PostgreSQL and the simulators), started once for the run.
 const base = {
-  testEnvironment: 'node',
+  // One file at a time, but for files that only wait (test/jest-one-at-a-time.cjs says which and why).
+  testEnvironment: '<rootDir>/test/jest-one-at-a-time.cjs',
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
 };
@@ -23,7 +24,9 @@ module.exports = {
       globalTeardown: '<rootDir>/test/global-teardown.ts',
     },
   ],
-  // End-to-end files share one stack and the machine has two cores.
-  maxWorkers: 1,
+  // End-to-end files share one stack and the machine has two cores: the environment above runs them one at a
+  // time; the second worker is for a file that runs beside them (started first by the sequencer).
+  maxWorkers: 2,
+  testSequencer: '<rootDir>/test/jest-sequencer.cjs',
   testTimeout: 120_000,
 };

@@ -1,8 +1,14 @@
+/**
+ * @jest-environment node
+ */
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../adapters/health-server';
 import { requestResync } from '../../adapters/temporal';
 import { startOrAttachBatch, watchBatch } from '../../clients/bulk-batch';
+import type { Config } from '../../common/config';
+import { loadConfig } from '../../common/config';
 import { startInfra, stopInfra } from '../../infra/stack';
-import { temporalServerSettings } from '../../infra/temporal-server';
 import type { Harness } from '../helpers/harness';
 import { prisonersOutOfSync, prisonerSyncResult, seedPrisoners, waitForPrisonerSync } from '../helpers/harness';
 import { useHarness } from '../helpers/e2e';
@@ -11,19 +17,34 @@ import { config, uniqueSuffix } from '../helpers/stack';
 // Our own PostgreSQL down for longer than the database activities' old retry budget (20 attempts, about 7.5
 // minutes): resyncs that already replaced DPS wait to write their mappings, a bulk batch waits to read and record
 // its outcomes, and all of them finish once the database is back. PG_OUTAGE_MS shortens it for a quick local run.
+//
+// The database that goes down is a PostgreSQL of this file's own, holding its worker's mappings: the stack's
+// (shared with the other files, and with a full Temporal server's own databases) stays up. So this file runs
+// beside the others (the docblock above; test/jest-one-at-a-time.cjs), and its eight and a half minutes of
+// waiting overlap the rest of the suite instead of adding to it.
 
 const OUTAGE_MS = Number(process.env.PG_OUTAGE_MS ?? 8.5 * 60_000);
 
-// A full Temporal server whose databases live on the same PostgreSQL would go down with it: that is an outage of
-// Temporal too, which nothing here claims to survive. Run it with the dev server, or TEMPORAL_DATABASE_URL set.
-const temporalSharesThePostgres =
-  temporalServerSettings(config).kind === 'server' && !process.env.TEMPORAL_DATABASE_URL;
-const outageTest = temporalSharesThePostgres ? test.skip : test;
-
+let postgres: Config;
 let harness: Harness;
-useHarness('db-outage', (started) => (harness = started));
+beforeAll(async () => {
+  postgres = loadConfig({
+    ...process.env,
+    DATABASE_URL: undefined,
+    STACK_DIR: path.join(config.stackDir, 'outage-postgres'),
+    POSTGRES_PORT: String(await freePort()),
+  });
+  await startInfra(postgres, ['postgres']);
+}, 120_000);
+useHarness(
+  'db-outage',
+  (started) => (harness = started),
+  () => ({ databaseUrl: postgres.postgres.url }),
+);
+// Declared after the harness, so it runs after the harness has closed its connections.
+afterAll(() => stopInfra(postgres, ['postgres']));
 
-outageTest(
+test(
   'resyncs and a bulk batch that meet a long database outage wait it out and finish in sync',
   async () => {
     const prisonId = `D${uniqueSuffix().slice(0, 3).toUpperCase()}`;
@@ -32,7 +53,7 @@ outageTest(
     const batched = prisoners.slice(3);
 
     const since = new Date();
-    await stopInfra(config, ['postgres']);
+    await stopInfra(postgres, ['postgres']);
     let batch: Awaited<ReturnType<typeof startOrAttachBatch>>;
     try {
       // Each of these reads NOMIS and replaces DPS, then meets the outage when it writes the mappings.
@@ -47,7 +68,7 @@ outageTest(
       });
       await sleep(OUTAGE_MS);
     } finally {
-      await startInfra(config, ['postgres']);
+      await startInfra(postgres, ['postgres']);
     }
 
     const report = await watchBatch(batch.handle, () => undefined, 1000);

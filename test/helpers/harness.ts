@@ -52,6 +52,8 @@ export interface HarnessOptions {
   routerTemporalAddress?: string;
   /** The switches recorded for the harness's own task queue at start; default: both directions, from NOMIS. */
   switches?: Partial<SyncSwitches>;
+  /** The mapping database of the harness's worker, e.g. one the test stops; default: the test stack's. */
+  databaseUrl?: string;
 }
 
 /** NOMIS, DPS and Auth simulators publishing to these topics of the test stack's Kafka, on free ports. */
@@ -81,7 +83,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const { suffix, topics, taskQueue } = harnessNames(name);
   const simulators = await startTestSimulators(topics);
   const control = new SimulatorControl(simulators.urls);
-  const db = await migratedDb();
+  const db = await migratedDb(options.databaseUrl);
   const apis = createApiClients({
     ...config.apis,
     nomisUrl: simulators.urls.nomis,

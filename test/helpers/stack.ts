@@ -34,8 +34,9 @@ export function workerConnection(): Promise<NativeConnection> {
   return connectWorker(config);
 }
 
-export async function migratedDb(): Promise<Db> {
-  const db = createDb(config.postgres.url);
+/** The test stack's database, or the one at `url`, migrated to the latest schema. */
+export async function migratedDb(url = config.postgres.url): Promise<Db> {
+  const db = createDb(url);
   await migrateLatest(db);
   return db;
 }

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { encode } from '../adapters/http';
-import {
-  DPS_SYNC_SOURCE_HEADER,
-  DPS_SYNC_SOURCE_VALUE,
-  dpsAlertSchema,
-  nomisAlertSchema,
-} from '../common/contract';
+import { DPS_SYNC_SOURCE_HEADER, DPS_SYNC_SOURCE_VALUE, dpsAlertSchema, nomisAlertSchema } from '../common/contract';
 import type { DpsAlert, NomisAlert, NomisAlertsToMigrate } from '../common/contract';
 import { awkwardnessSchema } from './awkward';
 import type { Awkwardness, SetAwkwardnessRequest } from './awkward';

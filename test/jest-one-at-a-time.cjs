@@ -1,17 +1,20 @@
 // The test environment of every test file: one file at a time across jest's workers, as the suite always ran
 // (the end-to-end files share one stack, and the machine has two cores). A file that only waits (the long
 // database outage, on a PostgreSQL of its own) opts out with the docblock `@jest-environment node`, so it can
-// run beside the others; jest-sequencer.cjs starts such files first.
+// run beside the others; jest-sequencer.cjs starts such files first, and clears a lock an earlier run left.
 const fs = require('node:fs');
 const path = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');
 
 const LOCK = path.join(__dirname, '..', '.stack', 'jest-one-at-a-time.lock');
+/** Held only while a stale lock is removed, so that two workers cannot both remove it and then both take it. */
+const breakerOf = (lock) => `${lock}.breaking`;
 const POLL_MS = 100;
+const SAY_AFTER_MS = 60_000;
 
-function holder() {
+function holder(file) {
   try {
-    return Number(fs.readFileSync(LOCK, 'utf8')) || undefined;
+    return Number(fs.readFileSync(file, 'utf8')) || undefined;
   } catch {
     return undefined;
   }
@@ -26,25 +29,61 @@ function alive(pid) {
   }
 }
 
-async function acquire() {
-  fs.mkdirSync(path.dirname(LOCK), { recursive: true });
-  for (;;) {
-    try {
-      // 'wx': created only if absent, atomically, so two workers cannot both take it.
-      fs.writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    // Left by a worker that died (or an earlier run killed): taken back. An empty file is one being written.
-    const pid = holder();
-    if (pid !== undefined && !alive(pid)) fs.rmSync(LOCK, { force: true });
-    else await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+/** Creates `file` holding this process's pid, never empty: written aside, then linked into place (atomic). */
+function create(file) {
+  const aside = `${file}.${process.pid}`;
+  fs.writeFileSync(aside, String(process.pid));
+  try {
+    fs.linkSync(aside, file);
+    return true;
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    fs.rmSync(aside, { force: true });
   }
 }
 
-function release() {
-  if (holder() === process.pid) fs.rmSync(LOCK, { force: true });
+/** A lock whose holder has died (a worker that crashed) is removed, by one worker only. */
+function removeIfStale(lock) {
+  const pid = holder(lock);
+  if (pid === undefined || alive(pid)) return;
+  const breaker = breakerOf(lock);
+  if (!create(breaker)) {
+    // Left by a worker that died while removing: only seconds old unless so.
+    const age = Date.now() - (fs.statSync(breaker, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > 10_000) fs.rmSync(breaker, { force: true });
+    return;
+  }
+  try {
+    if (holder(lock) === pid) fs.rmSync(lock, { force: true });
+  } finally {
+    fs.rmSync(breaker, { force: true });
+  }
+}
+
+async function acquire(lock = LOCK) {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const since = Date.now();
+  let said = false;
+  while (!create(lock)) {
+    removeIfStale(lock);
+    if (!said && Date.now() - since > SAY_AFTER_MS) {
+      console.warn(`waiting for ${lock}, held by pid ${holder(lock)}: another test file is running`);
+      said = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function release(lock = LOCK) {
+  if (holder(lock) === process.pid) fs.rmSync(lock, { force: true });
+}
+
+/** Before any worker starts: a lock left then is an interrupted run's. */
+function clear(lock = LOCK) {
+  fs.rmSync(lock, { force: true });
+  fs.rmSync(breakerOf(lock), { force: true });
 }
 
 class OneAtATimeEnvironment extends TestEnvironment {
@@ -63,3 +102,4 @@ class OneAtATimeEnvironment extends TestEnvironment {
 }
 
 module.exports = OneAtATimeEnvironment;
+Object.assign(module.exports, { acquire, release, clear });

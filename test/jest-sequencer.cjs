@@ -4,6 +4,7 @@
 const fs = require('node:fs');
 const Sequencer = require('@jest/test-sequencer').default;
 const { extract, parse } = require('jest-docblock');
+const { clear } = require('./jest-one-at-a-time.cjs');
 
 function runsBesideOthers(test) {
   return parse(extract(fs.readFileSync(test.path, 'utf8')))['jest-environment'] === 'node';
@@ -11,6 +12,8 @@ function runsBesideOthers(test) {
 
 class BesideOthersFirst extends Sequencer {
   async sort(tests) {
+    // In jest's main process, before any worker starts.
+    clear();
     const sorted = await super.sort(tests);
     return [...sorted.filter(runsBesideOthers), ...sorted.filter((t) => !runsBesideOthers(t))];
   }

@@ -1,18 +1,16 @@
 /**
  * @jest-environment node
  */
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../adapters/health-server';
 import { requestResync } from '../../adapters/temporal';
 import { startOrAttachBatch, watchBatch } from '../../clients/bulk-batch';
 import type { Config } from '../../common/config';
-import { loadConfig } from '../../common/config';
 import { startInfra, stopInfra } from '../../infra/stack';
 import type { Harness } from '../helpers/harness';
 import { prisonersOutOfSync, prisonerSyncResult, seedPrisoners, waitForPrisonerSync } from '../helpers/harness';
 import { useHarness } from '../helpers/e2e';
-import { config, uniqueSuffix } from '../helpers/stack';
+import { outagePostgresConfig } from '../helpers/env';
+import { uniqueSuffix } from '../helpers/stack';
 
 // Our own PostgreSQL down for longer than the database activities' old retry budget (20 attempts, about 7.5
 // minutes): resyncs that already replaced DPS wait to write their mappings, a bulk batch waits to read and record
@@ -28,12 +26,7 @@ const OUTAGE_MS = Number(process.env.PG_OUTAGE_MS ?? 8.5 * 60_000);
 let postgres: Config;
 let harness: Harness;
 beforeAll(async () => {
-  postgres = loadConfig({
-    ...process.env,
-    DATABASE_URL: undefined,
-    STACK_DIR: path.join(config.stackDir, 'outage-postgres'),
-    POSTGRES_PORT: String(await freePort()),
-  });
+  postgres = outagePostgresConfig();
   await startInfra(postgres, ['postgres']);
 }, 120_000);
 useHarness(

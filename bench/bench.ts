@@ -35,9 +35,10 @@ async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
   const config = loadConfig();
   const cleanups = new Cleanups();
+  let cleaning: Promise<void> | undefined;
   const cleanUp = () => {
-    progress('cleaning up');
-    return cleanups.run((what, err) => progress(`cleanup of ${what} failed: ${String(err)}`));
+    if (!cleaning) progress('cleaning up');
+    return (cleaning ??= cleanups.run((what, err) => progress(`cleanup of ${what} failed: ${String(err)}`)));
   };
   process.once('SIGINT', () => {
     progress('interrupted');

@@ -98,66 +98,83 @@ export async function measureResyncs(options: MeasureOptions): Promise<Measureme
   return measurement;
 }
 
-async function measureWith(
+type Measured = { measurement: Measurement; codecWindow?: CodecCost };
+
+/** The measurement, then everything it opened closed; a close that fails fails a measurement that did not. */
+async function measureWith(options: MeasureOptions, timing: TimingPayloadCodec | undefined): Promise<Measured> {
+  if (options.prisoners > 10_000) throw new Error('at most 10000 prisoners: prison numbers are Z0000xx to Z9999xx');
+  const cleanups = new Cleanups();
+  const failures: Error[] = [];
+  const closeAll = () =>
+    cleanups.run((what, err) => failures.push(new Error(`cleanup of ${what} failed: ${String(err)}`)));
+  let measured: Measured;
+  try {
+    measured = await measureIn(options, timing, cleanups);
+  } catch (err) {
+    await closeAll();
+    for (const failure of failures) console.error(failure.message);
+    throw err;
+  }
+  await closeAll();
+  if (failures.length > 0) throw failures[0];
+  return measured;
+}
+
+async function measureIn(
   options: MeasureOptions,
   timing: TimingPayloadCodec | undefined,
-): Promise<{ measurement: Measurement; codecWindow?: CodecCost }> {
+  cleanups: Cleanups,
+): Promise<Measured> {
   const { config, prisoners, alertsPerPrisoner, mode } = options;
   const temporalConfig = options.temporalConfig ?? config;
-  if (prisoners > 10_000) throw new Error('at most 10000 prisoners: prison numbers are Z0000xx to Z9999xx');
-  const cleanups = new Cleanups();
-  try {
-    const simulators = await startBenchSimulators();
-    cleanups.add('simulators', () => simulators.close());
-    const db = createDb(config.postgres.url, { min: 0, max: 20 });
-    cleanups.add('database', () => db.destroy());
-    await migrateLatest(db);
-    const apis = apiClientsFor(config, simulators.urls);
-    cleanups.add('API clients', () => apis.close());
-    const { client, taskQueue } = await startWorker(options, { db, apis }, timing, cleanups);
+  const simulators = await startBenchSimulators();
+  cleanups.add('simulators', () => simulators.close());
+  const db = createDb(config.postgres.url, { min: 0, max: 20 });
+  cleanups.add('database', () => db.destroy());
+  await migrateLatest(db);
+  const apis = apiClientsFor(config, simulators.urls);
+  cleanups.add('API clients', () => apis.close());
+  const { client, taskQueue } = await startWorker(options, { db, apis }, timing, cleanups);
 
-    const suffix = options.prisonNumberSuffix ?? randomPrisonNumberSuffix();
-    const prisonNumbers = Array.from({ length: prisoners }, (_, i) => `Z${String(i).padStart(4, '0')}${suffix}`);
-    await seedPrisoners(new SimulatorControl(simulators.urls), prisonNumbers, alertsPerPrisoner);
+  const suffix = options.prisonNumberSuffix ?? randomPrisonNumberSuffix();
+  const prisonNumbers = Array.from({ length: prisoners }, (_, i) => `Z${String(i).padStart(4, '0')}${suffix}`);
+  await seedPrisoners(new SimulatorControl(simulators.urls), prisonNumbers, alertsPerPrisoner);
 
-    let peakRssBytes = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
-    cleanups.add('RSS sampler', async () => clearInterval(sampler));
-    const codecBefore = timing?.snapshot();
-    const started = Date.now();
-    const { failed, handles } = await runResyncs(options, client, taskQueue, prisonNumbers);
-    const wallMs = Date.now() - started;
-    const codecAfter = timing?.snapshot();
-    clearInterval(sampler);
-    // After the window: describing every run and checking the outcome are not part of what is measured.
-    const latencyMs = mode === 'all-at-once' ? await latenciesOf(handles) : undefined;
-    // Spot-check the outcome, so a fast but wrong run cannot pass for a result.
-    let violations = 0;
-    const sample = prisonNumbers.slice(0, VIOLATION_SAMPLE);
-    for (const prisonNumber of sample) {
-      violations += (await readInvariantViolations({ ...apis, db }, prisonNumber)).violations.length;
-    }
-
-    const measurement: Measurement = {
-      prisoners,
-      alertsPerPrisoner,
-      mode,
-      temporalAddress: temporalConfig.temporal.address,
-      wallMs,
-      resyncsPerSecond: (prisoners / wallMs) * 1000,
-      failed,
-      latencyMs,
-      peakRssBytes,
-      violations,
-      violationSample: sample.length,
-    };
-    return {
-      measurement,
-      codecWindow: codecBefore && codecAfter ? combineCodecCosts(codecAfter, codecBefore, -1) : undefined,
-    };
-  } finally {
-    await cleanups.run((what, err) => console.error(`cleanup of ${what} failed: ${String(err)}`));
+  let peakRssBytes = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
+  cleanups.add('RSS sampler', async () => clearInterval(sampler));
+  const codecBefore = timing?.snapshot();
+  const started = Date.now();
+  const { failed, handles } = await runResyncs(options, client, taskQueue, prisonNumbers);
+  const wallMs = Date.now() - started;
+  const codecAfter = timing?.snapshot();
+  clearInterval(sampler);
+  // After the window: describing every run and checking the outcome are not part of what is measured.
+  const latencyMs = mode === 'all-at-once' ? await latenciesOf(handles) : undefined;
+  // Spot-check the outcome, so a fast but wrong run cannot pass for a result.
+  let violations = 0;
+  const sample = prisonNumbers.slice(0, VIOLATION_SAMPLE);
+  for (const prisonNumber of sample) {
+    violations += (await readInvariantViolations({ ...apis, db }, prisonNumber)).violations.length;
   }
+
+  const measurement: Measurement = {
+    prisoners,
+    alertsPerPrisoner,
+    mode,
+    temporalAddress: temporalConfig.temporal.address,
+    wallMs,
+    resyncsPerSecond: (prisoners / wallMs) * 1000,
+    failed,
+    latencyMs,
+    peakRssBytes,
+    violations,
+    violationSample: sample.length,
+  };
+  return {
+    measurement,
+    codecWindow: codecBefore && codecAfter ? combineCodecCosts(codecAfter, codecBefore, -1) : undefined,
+  };
 }
 
 /** A worker in this process on a task queue of its own, and a client to it; both with `timing` when given. */

@@ -194,7 +194,7 @@ export class SimulatorControl {
       createdByDisplayName: `${createdBy} (DPS)`,
     };
     const path = `/prisoners/${encode(prisonNumber)}/alerts`;
-    return this.http.withToken('dps', { method: 'POST', path, body, schema: dpsAlertSchema });
+    return this.http.callDps({ method: 'POST', path, body, schema: dpsAlertSchema });
   }
 
   /** A DPS user edits an alert; fields left out keep their value. */
@@ -210,7 +210,7 @@ export class SimulatorControl {
       updatedBy: 'DPS_USER',
       updatedByDisplayName: 'DPS_USER (DPS)',
     };
-    return this.http.withToken('dps', {
+    return this.http.callDps({
       method: 'PUT',
       path: `/alerts/${encode(alertUuid)}`,
       body,
@@ -219,7 +219,7 @@ export class SimulatorControl {
   }
 
   async deleteDpsAlert(alertUuid: string): Promise<void> {
-    await this.http.withToken('dps', { method: 'DELETE', path: `/alerts/${encode(alertUuid)}` });
+    await this.http.callDps({ method: 'DELETE', path: `/alerts/${encode(alertUuid)}` });
   }
 
   /**
@@ -229,7 +229,7 @@ export class SimulatorControl {
   async driftDpsAlert(prisonNumber: string): Promise<string | undefined> {
     const [alert] = await this.getDpsAlerts(prisonNumber);
     if (!alert) return undefined;
-    await this.http.withToken('dps', {
+    await this.http.callDps({
       method: 'DELETE',
       path: `/alerts/${encode(alert.alertUuid)}`,
       headers: { [DPS_SYNC_SOURCE_HEADER]: DPS_SYNC_SOURCE_VALUE },

@@ -36,16 +36,14 @@ export class ControlTransport {
   private readonly auth: HmppsAuthClient;
   /** The control API needs no token; every server serves it, so the NOMIS one does. */
   private readonly controlApi: JsonApiClient;
-  private readonly apis: Record<'nomis' | 'dps', JsonApiClient>;
+  /** DPS as its users call it: the product's DPS client marks every write as the sync's own. */
+  private readonly dpsApi: JsonApiClient;
   private readonly readers: { nomis: NomisApiClient; dps: DpsAlertsApiClient };
 
   constructor(urls: SimulatorUrls, credentials: { clientId: string; clientSecret: string }) {
     this.auth = new HmppsAuthClient(urls.auth, credentials.clientId, credentials.clientSecret, TIMEOUT_MS);
     this.controlApi = new JsonApiClient('NOMIS', urls.nomis, undefined, TIMEOUT_MS);
-    this.apis = {
-      nomis: new JsonApiClient('NOMIS', urls.nomis, this.auth, TIMEOUT_MS),
-      dps: new JsonApiClient('DPS', urls.dps, this.auth, TIMEOUT_MS),
-    };
+    this.dpsApi = new JsonApiClient('DPS', urls.dps, this.auth, TIMEOUT_MS);
     this.readers = {
       nomis: new NomisApiClient(urls.nomis, this.auth, TIMEOUT_MS),
       dps: new DpsAlertsApiClient(urls.dps, this.auth, TIMEOUT_MS),
@@ -68,15 +66,14 @@ export class ControlTransport {
     }
   }
 
-  /** A call of a real API with a token: with a schema it answers the body, without one nothing (a 204). */
-  withToken<T>(api: 'nomis' | 'dps', options: BodyRequest<T>): Promise<T>;
-  withToken(api: 'nomis' | 'dps', options: RequestOptions<never>): Promise<void>;
-  async withToken<T>(api: 'nomis' | 'dps', options: RequestOptions<T>): Promise<T | void> {
-    const client = this.apis[api];
+  /** A call of the DPS API with a token: with a schema it answers the body, without one nothing (a 204). */
+  callDps<T>(options: BodyRequest<T>): Promise<T>;
+  callDps(options: RequestOptions<never>): Promise<void>;
+  async callDps<T>(options: RequestOptions<T>): Promise<T | void> {
     return this.againIfTokenRefused(async () =>
       options.schema
-        ? client.requestBody({ ...options, schema: options.schema })
-        : void (await client.request(options)),
+        ? this.dpsApi.requestBody({ ...options, schema: options.schema })
+        : void (await this.dpsApi.request(options)),
     );
   }
 
@@ -115,8 +112,7 @@ export class ControlTransport {
   async close(): Promise<void> {
     await Promise.all([
       this.controlApi.close(),
-      this.apis.nomis.close(),
-      this.apis.dps.close(),
+      this.dpsApi.close(),
       this.readers.nomis.close(),
       this.readers.dps.close(),
       this.auth.close(),

@@ -31,18 +31,26 @@ function unused<T extends object>(name: string): T {
   });
 }
 
+/**
+ * The batch's own activities, real: as the worker's have it, a client on the worker's connection, which can start
+ * eagerly. The database and NOMIS they would also use are each test's mocks.
+ */
+function batchActivities(options: { reportsGrouped?: boolean } = {}) {
+  return createBulkResyncActivities({
+    db: unused<Db>('db'),
+    nomis: unused<NomisApiClient>('nomis'),
+    temporal: clientOfWorker(env.nativeConnection, env.namespace ?? 'default', {}),
+    ...options,
+  });
+}
+
 test('a batch resyncs every prisoner through their own workflow, window by window, and reports the one that failed with its reason', async () => {
   const prisoners = ['W0001WF', 'W0002WF', 'W0003WF', 'W0004WF', 'W0005WF', 'W0006WF'];
   const failing = 'W0003WF';
   const sides = new FakeSides('W0001WF');
   sides.addNomisAlert(nomisAlert(2001, 1));
   const defaults = sides.activities();
-  const real = createBulkResyncActivities({
-    db: unused<Db>('db'),
-    nomis: unused<NomisApiClient>('nomis'),
-    // As the worker's own activities have it: a client on the worker's connection, which can start eagerly.
-    temporal: clientOfWorker(env.nativeConnection, env.namespace ?? 'default', {}),
-  });
+  const real = batchActivities();
   const windows: string[][] = [];
   const recorded: BulkResyncOutcomeRow[] = [];
   const activities = sides.activities({
@@ -94,12 +102,7 @@ test('a batch resyncs every prisoner through their own workflow, window by windo
 test('with grouped reports switched off (BULK_REPORTS_GROUPED=off, for an upgrade) each report is a signal of its own', async () => {
   const prisoners = ['W0011WF', 'W0012WF', 'W0013WF'];
   const sides = new FakeSides('W0011WF');
-  const real = createBulkResyncActivities({
-    db: unused<Db>('db'),
-    nomis: unused<NomisApiClient>('nomis'),
-    temporal: clientOfWorker(env.nativeConnection, env.namespace ?? 'default', {}),
-    reportsGrouped: false,
-  });
+  const real = batchActivities({ reportsGrouped: false });
   const activities = sides.activities({
     findDoneInEarlierRuns: async () => [],
     requestBatchResyncs: real.requestBatchResyncs,
